@@ -1,0 +1,353 @@
+#include "net/connection.h"
+
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "net/loop.h"
+
+namespace sb::net {
+namespace {
+
+// Small writes are gathered into blocks of this size; a block is one iovec entry.
+constexpr size_t kBlockBytes = 4096;
+// Writes below this size are copied into the tail block even when given as a shared buffer:
+// copying a few bytes is cheaper than another iovec entry and a reference.
+constexpr size_t kCopyBelow = 64;
+// iovec entries per sendmsg; IOV_MAX is 1024 on Linux, beyond 64 the gain is nil.
+constexpr size_t kMaxIov = 64;
+
+// Syscall accounting: the corking claim (one sendmsg per connection per turn) is checked by tests
+// and benchmarks against these.
+metrics::Counter& send_calls() {
+  static metrics::Counter c("sb_net_send_calls_total", "sendmsg() calls");
+  return c;
+}
+
+}  // namespace
+
+std::string_view close_reason_name(CloseReason r) {
+  switch (r) {
+    case CloseReason::kPeerClosed: return "peer_closed";
+    case CloseReason::kLocal: return "local";
+    case CloseReason::kIoError: return "io_error";
+    case CloseReason::kOutboundOverflow: return "outbound_overflow";
+    case CloseReason::kReceiveOverflow: return "receive_overflow";
+    case CloseReason::kTimeout: return "timeout";
+    case CloseReason::kShutdown: return "shutdown";
+    case CloseReason::kProtocolError: return "protocol_error";
+    case CloseReason::kConnectionLimit: return "connection_limit";
+  }
+  return "unknown";
+}
+
+void ConnectionHandler::on_shutdown(Connection& c) { c.close(CloseReason::kShutdown); }
+
+Connection::Connection(Loop& loop, int fd, uint64_t id, const sockaddr_storage& peer)
+    : loop_(loop), fd_(fd), id_(id), peer_(peer) {}
+
+Connection::~Connection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string Connection::peer_ip() const {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (peer_.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&peer_);
+    inet_ntop(AF_INET, &a->sin_addr, buf, sizeof(buf));
+  } else if (peer_.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&peer_);
+    inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof(buf));
+  }
+  return buf;
+}
+
+bool Connection::above_high_watermark() const {
+  return queued_ > loop_.options().high_watermark;
+}
+
+void Connection::mark_dirty() {
+  if (!dirty_) {
+    dirty_ = true;
+    loop_.dirty_.push_back(this);
+  }
+  if (queued_ > loop_.options().high_watermark) above_high_ = true;
+  if (queued_ > loop_.options().max_outbound_bytes && !pending_overflow_) {
+    // Not closed here: the caller may be iterating a member list. The flush at the end of the
+    // turn aborts the connection, and its handler's on_close unlinks it from such lists.
+    pending_overflow_ = true;
+  }
+}
+
+std::span<uint8_t> Connection::reserve(size_t n) {
+  if (qhead_ < queue_.size()) {
+    Chunk& tail = queue_.back();
+    if (tail.buf.exclusive() && tail.offset + tail.length == tail.buf.size() &&
+        tail.buf.capacity() - tail.buf.size() >= n) {
+      return {tail.buf.mutable_data() + tail.buf.size(), tail.buf.capacity() - tail.buf.size()};
+    }
+  }
+  auto block = SharedBuffer::with_capacity(std::max(n, kBlockBytes));
+  uint8_t* p = block.mutable_data();
+  size_t cap = block.capacity();
+  queue_.push_back(Chunk{std::move(block), 0, 0});
+  return {p, cap};
+}
+
+void Connection::commit(size_t n) {
+  if (n == 0 || state_ != State::kOpen) return;
+  Chunk& tail = queue_.back();
+  tail.buf.set_size(tail.buf.size() + n);
+  tail.length += static_cast<uint32_t>(n);
+  queued_ += n;
+  mark_dirty();
+}
+
+void Connection::write(std::string_view bytes) {
+  if (state_ != State::kOpen || bytes.empty()) return;
+  while (!bytes.empty()) {
+    auto space = reserve(std::min(bytes.size(), kBlockBytes));
+    size_t n = std::min(space.size(), bytes.size());
+    std::memcpy(space.data(), bytes.data(), n);
+    commit(n);
+    bytes.remove_prefix(n);
+  }
+}
+
+void Connection::write(const SharedBuffer& buf, size_t offset, size_t length) {
+  if (state_ != State::kOpen || length == 0) return;
+  if (length < kCopyBelow) {
+    write(std::string_view(reinterpret_cast<const char*>(buf.data()) + offset, length));
+    return;
+  }
+  queue_.push_back(Chunk{buf, static_cast<uint32_t>(offset), static_cast<uint32_t>(length)});
+  queued_ += length;
+  mark_dirty();
+}
+
+void Connection::drop_queue() {
+  queue_.clear();
+  qhead_ = 0;
+  queued_ = 0;
+}
+
+bool Connection::flush() {
+  if (pending_overflow_ && state_ == State::kOpen) {
+    SB_LOG_WARN("connection {} from {} closed: outbound queue {} bytes over limit {}", id_,
+                peer_ip(), queued_, loop_.options().max_outbound_bytes);
+    abort(CloseReason::kOutboundOverflow);
+    return false;
+  }
+  while (qhead_ < queue_.size()) {
+    std::array<iovec, kMaxIov> iov;
+    size_t n = 0;
+    size_t batch = 0;
+    for (size_t i = qhead_; i < queue_.size() && n < kMaxIov; ++i, ++n) {
+      const Chunk& c = queue_[i];
+      iov[n].iov_base = const_cast<uint8_t*>(c.buf.data()) + c.offset;
+      iov[n].iov_len = c.length;
+      batch += c.length;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = n;
+    ssize_t sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    send_calls().inc();
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      abort(CloseReason::kIoError);
+      return false;
+    }
+    size_t left = static_cast<size_t>(sent);
+    queued_ -= left;
+    while (left > 0) {
+      Chunk& c = queue_[qhead_];
+      if (left >= c.length) {
+        left -= c.length;
+        c.buf = SharedBuffer();
+        ++qhead_;
+      } else {
+        c.offset += static_cast<uint32_t>(left);
+        c.length -= static_cast<uint32_t>(left);
+        left = 0;
+      }
+    }
+    if (static_cast<size_t>(sent) < batch) break;  // short write: the kernel buffer is full
+  }
+  if (qhead_ == queue_.size()) {
+    queue_.clear();
+    qhead_ = 0;
+    // An idle connection keeps no outbound memory.
+    if (queue_.capacity() > 16) queue_.shrink_to_fit();
+  } else if (qhead_ > 64 && qhead_ * 2 > queue_.size()) {
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(qhead_));
+    qhead_ = 0;
+  }
+  bool pending = qhead_ < queue_.size();
+  if (pending != want_write_) {
+    want_write_ = pending;
+    update_events();
+  }
+  if (above_high_ && queued_ <= loop_.options().low_watermark) {
+    above_high_ = false;
+    if (handler_ && state_ == State::kOpen) handler_->on_drain(*this);
+  }
+  if (!pending && state_ == State::kClosing) {
+    // Everything we had to say is out: half-close and read until the peer closes too, so that a
+    // client still sending does not make the kernel reset away our final response.
+    ::shutdown(fd_, SHUT_WR);
+    state_ = State::kLingering;
+    reading_paused_ = false;
+    update_events();
+    loop_.timers().arm(linger_timer_, loop_.options().linger_ms,
+                       [this] { begin_close(close_reason_, false); });
+  }
+  return true;
+}
+
+void Connection::update_events() {
+  if (state_ == State::kDead) return;
+  uint32_t ev = 0;
+  if (!reading_paused_) ev |= EPOLLIN | EPOLLRDHUP;
+  if (want_write_) ev |= EPOLLOUT;
+  loop_.epoll_set(*this, ev, false);
+}
+
+void Connection::pause_reading() {
+  if (reading_paused_ || state_ != State::kOpen) return;
+  reading_paused_ = true;
+  update_events();
+}
+
+void Connection::resume_reading() {
+  if (!reading_paused_ || state_ != State::kOpen) return;
+  reading_paused_ = false;
+  update_events();
+}
+
+void Connection::set_handler(std::unique_ptr<ConnectionHandler> h) {
+  if (handler_) loop_.dead_handlers_.push_back(std::move(handler_));
+  handler_ = std::move(h);
+  handler_replaced_ = true;
+}
+
+void Connection::close(CloseReason reason) { begin_close(reason, true); }
+
+void Connection::abort(CloseReason reason) { begin_close(reason, false); }
+
+void Connection::begin_close(CloseReason reason, bool graceful) {
+  if (state_ == State::kDead) return;
+  if (state_ == State::kOpen) {
+    close_reason_ = reason;
+    if (!close_queued_) {
+      close_queued_ = true;
+      loop_.closing_.push_back(this);
+    }
+  }
+  if (graceful && state_ == State::kOpen) {
+    state_ = State::kClosing;
+    reading_paused_ = true;
+    update_events();
+    if (!dirty_) {
+      dirty_ = true;
+      loop_.dirty_.push_back(this);
+    }
+    return;
+  }
+  if (!graceful) {
+    state_ = State::kDead;
+    drop_queue();
+    timer_.cancel();
+    linger_timer_.cancel();
+    loop_.retire(this);
+  }
+}
+
+void Connection::finish_close() {
+  // The handler learns of the close once, at the end of the turn, then it is destroyed.
+  close_queued_ = false;
+  timer_.cancel();
+  if (handler_) {
+    handler_->on_close(*this, close_reason_);
+    loop_.dead_handlers_.push_back(std::move(handler_));
+  }
+}
+
+void Connection::deliver(std::span<uint8_t> data, size_t& consumed) {
+  // A handler may hand the connection to a new handler mid-buffer (an HTTP upgrade followed by
+  // the first WebSocket frame in the same packet): offer the rest to the new handler.
+  consumed = 0;
+  while (state_ == State::kOpen && handler_) {
+    handler_replaced_ = false;
+    size_t n = handler_->on_data(*this, data.subspan(consumed));
+    consumed += std::min(n, data.size() - consumed);
+    if (!handler_replaced_ || consumed == data.size()) break;
+  }
+}
+
+void Connection::on_readable() {
+  if (state_ == State::kLingering) {
+    uint8_t* buf = loop_.recv_buf_.data();
+    ssize_t n = ::recv(fd_, buf, loop_.recv_buf_.size(), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) begin_close(close_reason_, false);
+    return;
+  }
+  if (state_ != State::kOpen || reading_paused_) return;
+  const size_t cap = loop_.recv_buf_.size();
+  ssize_t n;
+  if (spill_.empty()) {
+    n = ::recv(fd_, loop_.recv_buf_.data(), cap, MSG_DONTWAIT);
+  } else {
+    // A partial frame is waiting: read straight behind it so it is parsed contiguously.
+    size_t old = spill_.size();
+    spill_.resize(old + cap);
+    n = ::recv(fd_, spill_.data() + old, cap, MSG_DONTWAIT);
+    spill_.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+  }
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    abort(CloseReason::kIoError);
+    return;
+  }
+  if (n == 0) {
+    close(CloseReason::kPeerClosed);
+    return;
+  }
+  size_t consumed = 0;
+  if (spill_.empty()) {
+    std::span<uint8_t> data(loop_.recv_buf_.data(), static_cast<size_t>(n));
+    deliver(data, consumed);
+    if (state_ == State::kOpen && consumed < data.size()) {
+      spill_.assign(data.begin() + static_cast<std::ptrdiff_t>(consumed), data.end());
+    }
+  } else {
+    deliver(std::span<uint8_t>(spill_), consumed);
+    if (state_ != State::kOpen || consumed == spill_.size()) {
+      spill_.clear();
+      if (spill_.capacity() > 64 * 1024) spill_.shrink_to_fit();
+    } else if (consumed > 0) {
+      spill_.erase(spill_.begin(), spill_.begin() + static_cast<std::ptrdiff_t>(consumed));
+    }
+  }
+  if (spill_.size() > loop_.options().max_spill_bytes) {
+    SB_LOG_WARN("connection {} from {} closed: {} unconsumed input bytes", id_, peer_ip(),
+                spill_.size());
+    abort(CloseReason::kReceiveOverflow);
+  }
+}
+
+void Connection::on_writable() {
+  if (state_ == State::kOpen || state_ == State::kClosing) flush();
+}
+
+}  // namespace sb::net

@@ -1,0 +1,306 @@
+#include "net/loop.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "net/loop_group.h"
+
+namespace sb::net {
+namespace {
+
+// Epoll tags: a connection's epoll data is its (8-byte aligned) address; the mailbox is 1 and a
+// listener is its address with bit 1 set.
+constexpr uint64_t kMailboxTag = 1;
+constexpr uint64_t kListenerBit = 2;
+constexpr int kMaxEvents = 512;
+constexpr int kAcceptsPerWake = 64;
+constexpr uint32_t kAcceptBackoffMs = 100;
+
+uint64_t monotonic_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+struct ConnMetrics {
+  metrics::Counter accepted{"sb_connections_accepted_total", "Connections accepted"};
+  metrics::Counter rejected{"sb_connections_rejected_total{reason=\"limit\"}",
+                            "Connections refused at accept"};
+  metrics::Counter accept_errors{"sb_accept_errors_total", "accept() failures (EMFILE, ENFILE...)"};
+  metrics::Gauge active{"sb_connections_active", "Open connections"};
+  std::array<std::unique_ptr<metrics::Counter>, kCloseReasonCount> closed;
+  ConnMetrics() {
+    for (size_t i = 0; i < kCloseReasonCount; ++i) {
+      closed[i] = std::make_unique<metrics::Counter>(
+          "sb_connections_closed_total{reason=\"" +
+              std::string(close_reason_name(static_cast<CloseReason>(i))) + "\"}",
+          "Connections closed, by reason");
+    }
+  }
+};
+
+ConnMetrics& conn_metrics() {
+  static ConnMetrics m;
+  return m;
+}
+
+}  // namespace
+
+Loop::Loop(int index, const LoopOptions& options, LoopGroup* group)
+    : index_(index),
+      options_(options),
+      group_(group),
+      now_ms_(monotonic_ms()),
+      timers_(now_ms_),
+      recv_buf_(options.receive_buffer_bytes) {
+  conn_metrics();  // register the metrics before any thread runs
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  eventfd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epfd_ < 0 || eventfd_ < 0) throw std::runtime_error("epoll/eventfd: " + std::string(strerror(errno)));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kMailboxTag;
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, eventfd_, &ev);
+}
+
+Loop::~Loop() {
+  for (Connection* c : connections_) delete c;
+  for (Connection* c : graveyard_) delete c;
+  for (auto& l : listeners_) {
+    if (l->fd >= 0) ::close(l->fd);
+  }
+  ::close(eventfd_);
+  ::close(epfd_);
+}
+
+void Loop::refresh_clock() { now_ms_ = monotonic_ms(); }
+
+void Loop::post(Task task) {
+  bool was_empty;
+  {
+    std::lock_guard lock(mailbox_mu_);
+    was_empty = mailbox_.empty();
+    mailbox_.push_back(std::move(task));
+  }
+  // One eventfd write per burst: later posts find the queue non-empty and the loop already woken.
+  if (was_empty) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t r = ::write(eventfd_, &one, sizeof(one));
+  }
+}
+
+void Loop::defer(Task task) { deferred_.push_back(std::move(task)); }
+
+void Loop::drain_mailbox() {
+  uint64_t v;
+  [[maybe_unused]] ssize_t r = ::read(eventfd_, &v, sizeof(v));
+  {
+    std::lock_guard lock(mailbox_mu_);
+    mailbox_work_.swap(mailbox_);
+  }
+  for (Task& t : mailbox_work_) t();
+  mailbox_work_.clear();
+}
+
+void Loop::add_listener(int fd, HandlerFactory factory) {
+  auto l = std::make_unique<Listener>(Listener{fd, std::move(factory)});
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = reinterpret_cast<uint64_t>(l.get()) | kListenerBit;
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+  listeners_.push_back(std::move(l));
+}
+
+void Loop::pause_listener(Listener& l) {
+  if (l.paused || l.fd < 0) return;
+  l.paused = true;
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, l.fd, nullptr);
+}
+
+void Loop::on_accept_error(int err) {
+  // Out of descriptors (or kernel memory): the pending connection stays in the backlog and a
+  // level-triggered listener would wake us forever. Stop listening for a moment instead.
+  conn_metrics().accept_errors.inc();
+  SB_LOG_WARN("loop {}: accept failed ({}); pausing accepts for {} ms", index_, strerror(err),
+              kAcceptBackoffMs);
+  for (auto& l : listeners_) pause_listener(*l);
+  timers_.arm(accept_backoff_, kAcceptBackoffMs, [this] {
+    if (shutting_down_) return;
+    for (auto& l : listeners_) {
+      if (!l->paused || l->fd < 0) continue;
+      l->paused = false;
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = reinterpret_cast<uint64_t>(l.get()) | kListenerBit;
+      epoll_ctl(epfd_, EPOLL_CTL_ADD, l->fd, &ev);
+    }
+  });
+}
+
+void Loop::accept_from(Listener& l) {
+  for (int i = 0; i < kAcceptsPerWake; ++i) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof(peer);
+    int fd = ::accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+      on_accept_error(errno);
+      return;
+    }
+    if (shutting_down_ || (group_ != nullptr && !group_->try_admit())) {
+      conn_metrics().rejected.inc();
+      ::close(fd);
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    Connection* c = adopt(fd, peer, nullptr);
+    if (l.factory) c->handler_ = l.factory(*c);
+    conn_metrics().accepted.inc();
+  }
+}
+
+Connection* Loop::adopt(int fd, const sockaddr_storage& peer, std::unique_ptr<ConnectionHandler> h) {
+  uint64_t id = (static_cast<uint64_t>(index_) << 48) | next_conn_seq_++;
+  auto* c = new Connection(*this, fd, id, peer);
+  c->slot_ = connections_.size();
+  connections_.push_back(c);
+  c->handler_ = std::move(h);
+  conn_metrics().active.add(1);
+  epoll_set(*c, EPOLLIN | EPOLLRDHUP, true);
+  return c;
+}
+
+void Loop::epoll_set(Connection& c, uint32_t events, bool add) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = &c;
+  epoll_ctl(epfd_, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c.fd_, &ev);
+}
+
+void Loop::retire(Connection* c) {
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, c->fd_, nullptr);
+  ::close(c->fd_);
+  c->fd_ = -1;
+  Connection* last = connections_.back();
+  last->slot_ = c->slot_;
+  connections_[c->slot_] = last;
+  connections_.pop_back();
+  conn_metrics().active.add(-1);
+  conn_metrics().closed[static_cast<size_t>(c->close_reason_)]->inc();
+  if (group_ != nullptr) group_->release_admission();
+  graveyard_.push_back(c);
+}
+
+void Loop::run() {
+  metrics::set_thread_slot(index_ + 1);
+  std::array<epoll_event, kMaxEvents> events;
+  refresh_clock();
+  while (!stop_.load(std::memory_order_relaxed)) {
+    int timeout = deferred_.empty() ? timers_.next_timeout_ms(now_ms_) : 0;
+    int n = epoll_wait(epfd_, events.data(), kMaxEvents, timeout);
+    if (n < 0 && errno != EINTR) {
+      SB_LOG_ERROR("loop {}: epoll_wait: {}", index_, strerror(errno));
+      break;
+    }
+    refresh_clock();
+    for (int i = 0; i < n; ++i) {
+      const uint64_t tag = events[i].data.u64;
+      const uint32_t ev = events[i].events;
+      if (tag == kMailboxTag) {
+        drain_mailbox();
+      } else if (tag & kListenerBit) {
+        accept_from(*reinterpret_cast<Listener*>(tag & ~kListenerBit));
+      } else {
+        auto* c = static_cast<Connection*>(events[i].data.ptr);
+        if (c->state_ == Connection::State::kDead) continue;  // closed earlier in this batch
+        if (ev & EPOLLERR) {
+          c->abort(CloseReason::kIoError);
+          continue;
+        }
+        if (ev & EPOLLOUT) c->on_writable();
+        if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) c->on_readable();
+        if ((ev & EPOLLHUP) && c->state_ == Connection::State::kClosing) {
+          c->abort(c->close_reason_);  // nobody left to read what we still had queued
+        }
+      }
+    }
+    timers_.advance(now_ms_);
+    end_of_turn();
+    if (shutting_down_ && connections_.empty()) break;
+  }
+}
+
+void Loop::end_of_turn() {
+  // Deferred work and closes can write to other connections, and flushes can close connections
+  // (a peer reset, a queue overflow): repeat until nothing is left, bounded for fairness.
+  for (int round = 0; round < 8; ++round) {
+    for (size_t i = 0; i < deferred_.size(); ++i) {
+      Task t = std::move(deferred_[i]);
+      t();
+    }
+    deferred_.clear();
+    for (size_t i = 0; i < closing_.size(); ++i) closing_[i]->finish_close();
+    closing_.clear();
+    for (size_t i = 0; i < dirty_.size(); ++i) {
+      Connection* c = dirty_[i];
+      c->dirty_ = false;
+      if (c->state_ == Connection::State::kOpen || c->state_ == Connection::State::kClosing) {
+        c->flush();
+      }
+    }
+    dirty_.clear();
+    if (closing_.empty() && deferred_.empty()) break;
+  }
+  dead_handlers_.clear();
+  for (Connection* c : graveyard_) delete c;
+  graveyard_.clear();
+}
+
+void Loop::stop() {
+  stop_.store(true, std::memory_order_relaxed);
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t r = ::write(eventfd_, &one, sizeof(one));
+}
+
+void Loop::begin_shutdown(uint32_t timeout_ms) {
+  post([this, timeout_ms] {
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    for (auto& l : listeners_) {
+      pause_listener(*l);
+      ::close(l->fd);
+      l->fd = -1;
+    }
+    accept_backoff_.cancel();
+    std::vector<Connection*> all = connections_;
+    for (Connection* c : all) {
+      if (c->state_ != Connection::State::kOpen) continue;
+      if (c->handler_) {
+        c->handler_->on_shutdown(*c);
+      } else {
+        c->close(CloseReason::kShutdown);
+      }
+    }
+    timers_.arm(shutdown_timer_, timeout_ms, [this] {
+      SB_LOG_WARN("loop {}: shutdown timeout, aborting {} connections", index_,
+                  connections_.size());
+      std::vector<Connection*> rest = connections_;
+      for (Connection* c : rest) c->abort(CloseReason::kShutdown);
+    });
+  });
+}
+
+}  // namespace sb::net
