@@ -1,1 +1,31 @@
-int main() { return 0; }
+// switchboard: the node binary. Subcommands: `serve` (now); `lb`, `cluster`, `bench` come with
+// their issues. Configuration errors are reported here and exit 2; nothing below main throws
+// past start-up.
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "config.h"
+#include "serve.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Switchboard: a Socket.IO-compatible real-time server"};
+  app.require_subcommand(1);
+  sb::app::ServeConfig serve_cfg;
+  CLI::App* serve = app.add_subcommand("serve", "Run a node (HTTP, WebSocket, raw endpoints)");
+  sb::app::add_serve_flags(*serve, serve_cfg);
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (serve->parsed()) {
+      sb::app::apply_config_file(*serve, serve_cfg);
+      sb::app::finalize(serve_cfg, argv[0]);
+      return sb::app::run_serve(serve_cfg);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "switchboard: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}

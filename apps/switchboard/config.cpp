@@ -1,0 +1,165 @@
+#include "config.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <thread>
+#include <toml++/toml.h>
+
+namespace sb::app {
+namespace {
+
+// One row per setting: its flag, its TOML key, and how to take it from the file. Keeping the
+// three together is what guarantees every flag can also be set in the file.
+struct Setting {
+  const char* flag;
+  const char* key;
+  std::function<void(const toml::node&, ServeConfig&)> from_toml;
+};
+
+template <typename T>
+std::function<void(const toml::node&, ServeConfig&)> number(T ServeConfig::*field) {
+  return [field](const toml::node& n, ServeConfig& c) {
+    auto v = n.value<int64_t>();
+    if (!v || *v < 0) throw std::runtime_error("expected a non-negative integer");
+    c.*field = static_cast<T>(*v);
+  };
+}
+
+std::function<void(const toml::node&, ServeConfig&)> text(std::string ServeConfig::*field) {
+  return [field](const toml::node& n, ServeConfig& c) {
+    auto v = n.value<std::string>();
+    if (!v) throw std::runtime_error("expected a string");
+    c.*field = *v;
+  };
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> all = {
+      {"--host", "host", text(&ServeConfig::host)},
+      {"--port", "port", number(&ServeConfig::port)},
+      {"--threads", "threads", number(&ServeConfig::threads)},
+      {"--log-level", "log_level", text(&ServeConfig::log_level)},
+      {"--web-root", "web_root", text(&ServeConfig::web_root)},
+      {"--max-connections", "max_connections", number(&ServeConfig::max_connections)},
+      {"--max-outbound-bytes", "max_outbound_bytes", number(&ServeConfig::max_outbound_bytes)},
+      {"--max-message-size", "max_message_size", number(&ServeConfig::max_message_size)},
+      {"--max-fragments", "max_fragments", number(&ServeConfig::max_fragments)},
+      {"--max-header-bytes", "max_header_bytes", number(&ServeConfig::max_header_bytes)},
+      {"--max-headers", "max_headers", number(&ServeConfig::max_headers)},
+      {"--max-body-bytes", "max_body_bytes", number(&ServeConfig::max_body_bytes)},
+      {"--header-timeout-ms", "header_timeout_ms", number(&ServeConfig::header_timeout_ms)},
+      {"--body-timeout-ms", "body_timeout_ms", number(&ServeConfig::body_timeout_ms)},
+      {"--idle-timeout-ms", "idle_timeout_ms", number(&ServeConfig::idle_timeout_ms)},
+      {"--shutdown-timeout-ms", "shutdown_timeout_ms", number(&ServeConfig::shutdown_timeout_ms)},
+      {"--cors-origin", "cors_origins",
+       [](const toml::node& n, ServeConfig& c) {
+         const toml::array* arr = n.as_array();
+         if (arr == nullptr) throw std::runtime_error("expected an array of strings");
+         c.cors_origins.clear();
+         for (const auto& e : *arr) {
+           auto s = e.value<std::string>();
+           if (!s) throw std::runtime_error("expected an array of strings");
+           c.cors_origins.push_back(*s);
+         }
+       }},
+      {"--no-deflate", "no_deflate",
+       [](const toml::node& n, ServeConfig& c) {
+         auto v = n.value<bool>();
+         if (!v) throw std::runtime_error("expected true or false");
+         c.no_deflate = *v;
+       }},
+  };
+  return all;
+}
+
+}  // namespace
+
+void add_serve_flags(CLI::App& cmd, ServeConfig& cfg) {
+  cmd.add_option("--host", cfg.host, "Address to listen on")->capture_default_str();
+  cmd.add_option("--port", cfg.port, "TCP port (0 = any free port)")->capture_default_str();
+  cmd.add_option("--threads", cfg.threads, "Event loops (0 = one per core)")->capture_default_str();
+  cmd.add_option("--config", cfg.config_file, "TOML file; flags override its values");
+  cmd.add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str();
+  cmd.add_option("--web-root", cfg.web_root, "Directory of static files");
+  cmd.add_option("--max-connections", cfg.max_connections, "Open connections per node")
+      ->capture_default_str();
+  cmd.add_option("--max-outbound-bytes", cfg.max_outbound_bytes,
+                 "Outbound queue limit per connection; a slower reader is disconnected")
+      ->capture_default_str();
+  cmd.add_option("--max-message-size", cfg.max_message_size, "Largest WebSocket message")
+      ->capture_default_str();
+  cmd.add_option("--max-fragments", cfg.max_fragments, "Most frames per WebSocket message")
+      ->capture_default_str();
+  cmd.add_option("--max-header-bytes", cfg.max_header_bytes, "Largest HTTP request head")
+      ->capture_default_str();
+  cmd.add_option("--max-headers", cfg.max_headers, "Most HTTP request headers")
+      ->capture_default_str();
+  cmd.add_option("--max-body-bytes", cfg.max_body_bytes, "Largest HTTP request body")
+      ->capture_default_str();
+  cmd.add_option("--header-timeout-ms", cfg.header_timeout_ms, "Time to receive a request head")
+      ->capture_default_str();
+  cmd.add_option("--body-timeout-ms", cfg.body_timeout_ms, "Time to receive a request body")
+      ->capture_default_str();
+  cmd.add_option("--idle-timeout-ms", cfg.idle_timeout_ms, "Idle keep-alive HTTP connections")
+      ->capture_default_str();
+  cmd.add_option("--shutdown-timeout-ms", cfg.shutdown_timeout_ms,
+                 "Grace period for connections on SIGTERM/SIGINT")
+      ->capture_default_str();
+  cmd.add_option("--cors-origin", cfg.cors_origins,
+                 "Allowed cross-origin Origin (repeatable); none = same-origin only");
+  cmd.add_flag("--no-deflate", cfg.no_deflate, "Disable WebSocket permessage-deflate");
+}
+
+void apply_config_file(CLI::App& cmd, ServeConfig& cfg) {
+  if (cfg.config_file.empty()) return;
+  toml::table file;
+  try {
+    file = toml::parse_file(cfg.config_file);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error("config " + cfg.config_file + ": " + std::string(e.description()));
+  }
+  for (const auto& [key, node] : file) {
+    bool known = false;
+    for (const Setting& s : settings()) known = known || key.str() == s.key;
+    if (!known) throw std::runtime_error("config: unknown key '" + std::string(key.str()) + "'");
+  }
+  for (const Setting& s : settings()) {
+    const toml::node* n = file.get(s.key);
+    if (n == nullptr || cmd.count(s.flag) > 0) continue;
+    try {
+      s.from_toml(*n, cfg);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error("config key '" + std::string(s.key) + "': " + e.what());
+    }
+  }
+}
+
+void finalize(ServeConfig& cfg, const std::string& argv0) {
+  if (cfg.threads <= 0) cfg.threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  if (cfg.threads > 60) throw std::runtime_error("--threads: at most 60");
+  if (cfg.web_root.empty()) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path exe = fs::canonical("/proc/self/exe", ec);
+    if (ec) exe = fs::path(argv0);
+    for (const fs::path& cand : {exe.parent_path() / "../../web", exe.parent_path() / "../share/switchboard/web", fs::path("web")}) {
+      if (fs::is_directory(cand, ec)) {
+        cfg.web_root = fs::weakly_canonical(cand, ec).string();
+        break;
+      }
+    }
+  }
+  if (cfg.max_outbound_bytes < 4096) throw std::runtime_error("--max-outbound-bytes: at least 4096");
+  if (cfg.max_message_size < 125 || cfg.max_message_size > (uint64_t{1} << 31)) {
+    throw std::runtime_error("--max-message-size: between 125 and 2^31");
+  }
+  if (cfg.max_headers == 0 || cfg.max_headers > 128) throw std::runtime_error("--max-headers: 1..128");
+  if (cfg.max_header_bytes < 256) throw std::runtime_error("--max-header-bytes: at least 256");
+}
+
+}  // namespace sb::app

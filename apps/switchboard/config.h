@@ -1,0 +1,45 @@
+#pragma once
+// `switchboard serve` configuration: defaults here, then the TOML file, then command-line flags
+// (a flag given on the command line always wins over the file).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace sb::app {
+
+struct ServeConfig {
+  std::string host = "0.0.0.0";
+  uint16_t port = 3000;
+  int threads = 0;  // 0 = number of cores
+  std::string config_file;
+  std::string log_level = "info";
+  std::string web_root;  // empty = <binary dir>/../../web or ./web, whichever exists
+  uint32_t max_connections = 100000;
+  uint64_t max_outbound_bytes = 1 << 20;
+  uint64_t max_message_size = 1 << 20;
+  uint32_t max_fragments = 1024;
+  uint64_t max_header_bytes = 16 << 10;
+  uint32_t max_headers = 100;
+  uint64_t max_body_bytes = 1 << 20;
+  uint32_t header_timeout_ms = 10000;
+  uint32_t body_timeout_ms = 30000;
+  uint32_t idle_timeout_ms = 60000;
+  uint32_t shutdown_timeout_ms = 5000;
+  std::vector<std::string> cors_origins;
+  bool no_deflate = false;
+};
+
+/// Declares the serve flags on `cmd`, bound to `cfg`.
+void add_serve_flags(CLI::App& cmd, ServeConfig& cfg);
+/// After parsing: loads cfg.config_file (if any) and applies every key whose flag was not given.
+/// Throws std::runtime_error with a readable message on a bad file (start-up only).
+void apply_config_file(CLI::App& cmd, ServeConfig& cfg);
+/// Fills derived defaults (threads, web root) and checks ranges; throws on nonsense.
+void finalize(ServeConfig& cfg, const std::string& argv0);
+
+}  // namespace sb::app
