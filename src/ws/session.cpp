@@ -65,11 +65,16 @@ BroadcastFrame BroadcastFrame::build(MessageType type, std::span<const uint8_t> 
 }
 
 LocalFrame::LocalFrame(const BroadcastFrame& f)
-    : plain(f.plain), compressed(f.compressed ? net::SharedBuffer(f.compressed) : net::SharedBuffer()) {}
+    : plain(f.plain),
+      compressed(f.compressed ? net::SharedBuffer(f.compressed) : net::SharedBuffer()) {}
 
 Session::Session(net::Connection& conn, Endpoint& endpoint, const SessionOptions& options,
                  std::optional<DeflateParams> deflate)
-    : conn_(conn), endpoint_(endpoint), options_(options), deflate_(deflate), parser_(options.limits) {
+    : conn_(conn),
+      endpoint_(endpoint),
+      options_(options),
+      deflate_(deflate),
+      parser_(options.limits) {
   if (deflate_) parser_.enable_deflate(*deflate_);
   ws_metrics().opened.inc();
 }
@@ -183,7 +188,9 @@ void Session::on_close(uint16_t code, std::string_view /*reason*/) {
   conn_.close(net::CloseReason::kPeerClosed);
 }
 
-void Session::on_shutdown(net::Connection& /*c*/) { close(close_code::kGoingAway, "server shutting down"); }
+void Session::on_shutdown(net::Connection& /*c*/) {
+  close(close_code::kGoingAway, "server shutting down");
+}
 
 void Session::on_close(net::Connection& /*c*/, net::CloseReason /*reason*/) {
   if (opened_ && !notified_) {

@@ -10,10 +10,10 @@
 
 #include "net/buffer.h"
 #include "net/connection.h"
+#include "ws/close_code.h"
 #include "ws/deflate.h"
 #include "ws/frame.h"
 #include "ws/frame_parser.h"
-#include "ws/close_code.h"
 
 namespace sb::ws {
 
