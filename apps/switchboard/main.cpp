@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "bench_cmd.h"
 #include "config.h"
 #include "serve.h"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   sb::app::ServeConfig serve_cfg;
   CLI::App* serve = app.add_subcommand("serve", "Run a node (HTTP, WebSocket, raw endpoints)");
   sb::app::add_serve_flags(*serve, serve_cfg);
+  sb::app::add_bench_command(app);  // runs from its own callback
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -1,0 +1,12 @@
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace sb::app {
+
+/// Registers `switchboard bench ...` on the top-level CLI; its callback runs the load generator.
+void add_bench_command(CLI::App& app);
+
+}  // namespace sb::app
