@@ -141,12 +141,6 @@ void Connection::drop_queue() {
 }
 
 bool Connection::flush() {
-  if (pending_overflow_ && state_ == State::kOpen) {
-    SB_LOG_WARN("connection {} from {} closed: outbound queue {} bytes over limit {}", id_,
-                peer_ip(), queued_, loop_.options().max_outbound_bytes);
-    abort(CloseReason::kOutboundOverflow);
-    return false;
-  }
   while (qhead_ < queue_.size()) {
     std::array<iovec, kMaxIov> iov;
     size_t n = 0;
@@ -192,6 +186,17 @@ bool Connection::flush() {
   } else if (qhead_ > 64 && qhead_ * 2 > queue_.size()) {
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(qhead_));
     qhead_ = 0;
+  }
+  if (pending_overflow_ && state_ == State::kOpen) {
+    // Judged after the kernel took what it could: the limit bounds what a slow reader makes us
+    // hold, not the size of one burst.
+    if (queued_ > loop_.options().max_outbound_bytes) {
+      SB_LOG_WARN("connection {} from {} closed: outbound queue {} bytes over limit {}", id_,
+                  peer_ip(), queued_, loop_.options().max_outbound_bytes);
+      abort(CloseReason::kOutboundOverflow);
+      return false;
+    }
+    pending_overflow_ = false;
   }
   bool pending = qhead_ < queue_.size();
   if (pending != want_write_) {
@@ -303,17 +308,7 @@ void Connection::on_readable() {
     return;
   }
   if (state_ != State::kOpen || reading_paused_) return;
-  const size_t cap = loop_.recv_buf_.size();
-  ssize_t n;
-  if (spill_.empty()) {
-    n = ::recv(fd_, loop_.recv_buf_.data(), cap, MSG_DONTWAIT);
-  } else {
-    // A partial frame is waiting: read straight behind it so it is parsed contiguously.
-    size_t old = spill_.size();
-    spill_.resize(old + cap);
-    n = ::recv(fd_, spill_.data() + old, cap, MSG_DONTWAIT);
-    spill_.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-  }
+  ssize_t n = ::recv(fd_, loop_.recv_buf_.data(), loop_.recv_buf_.size(), MSG_DONTWAIT);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
     abort(CloseReason::kIoError);
@@ -331,6 +326,8 @@ void Connection::on_readable() {
       spill_.assign(data.begin() + static_cast<std::ptrdiff_t>(consumed), data.end());
     }
   } else {
+    // A partial frame or request is waiting: append so it is parsed contiguously.
+    spill_.insert(spill_.end(), loop_.recv_buf_.data(), loop_.recv_buf_.data() + n);
     deliver(std::span<uint8_t>(spill_), consumed);
     if (state_ != State::kOpen || consumed == spill_.size()) {
       spill_.clear();
