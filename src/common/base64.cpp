@@ -11,8 +11,10 @@ constexpr uint8_t kInvalid = 0xff;
 
 constexpr std::array<uint8_t, 256> make_decode_table() {
   std::array<uint8_t, 256> t{};
-  for (auto& v : t) v = kInvalid;
-  for (uint8_t i = 0; i < 64; ++i) t[static_cast<uint8_t>(kAlphabet[i])] = i;
+  for (auto& v : t)
+    v = kInvalid;
+  for (uint8_t i = 0; i < 64; ++i)
+    t[static_cast<uint8_t>(kAlphabet[i])] = i;
   return t;
 }
 constexpr std::array<uint8_t, 256> kDecode = make_decode_table();
@@ -76,7 +78,8 @@ Result<size_t> base64_decode_to(std::string_view in, uint8_t* out) {
       c[j] = kDecode[static_cast<uint8_t>(ch)];
       if (c[j] == kInvalid) return Error{Errc::kProtocol, "invalid base64 character"};
     }
-    const uint32_t v = (uint32_t{c[0]} << 18) | (uint32_t{c[1]} << 12) | (uint32_t{c[2]} << 6) | c[3];
+    const uint32_t v =
+        (uint32_t{c[0]} << 18) | (uint32_t{c[1]} << 12) | (uint32_t{c[2]} << 6) | c[3];
     // Canonical form only: the bits dropped by padding must be zero.
     if ((pad == 1 && (v & 0xff) != 0) || (pad == 2 && (v & 0xffff) != 0)) {
       return Error{Errc::kProtocol, "non-canonical base64 padding bits"};

@@ -16,11 +16,16 @@
 namespace sb {
 
 /// Number of characters base64_encode produces for `n` input bytes.
-constexpr size_t base64_encoded_size(size_t n) { return (n + 2) / 3 * 4; }
+constexpr size_t base64_encoded_size(size_t n) {
+  return (n + 2) / 3 * 4;
+}
 /// Upper bound of bytes base64_decode_to writes for `n` input characters.
-constexpr size_t base64_decoded_max_size(size_t n) { return n / 4 * 3; }
+constexpr size_t base64_decoded_max_size(size_t n) {
+  return n / 4 * 3;
+}
 
-/// Encodes `in` into `out`, which must hold base64_encoded_size(in.size()) chars. Returns chars written.
+/// Encodes `in` into `out`, which must hold base64_encoded_size(in.size()) chars. Returns chars
+/// written.
 size_t base64_encode_to(std::span<const uint8_t> in, char* out);
 /// Encodes `in` into a new string.
 std::string base64_encode(std::span<const uint8_t> in);
