@@ -1,11 +1,93 @@
 #include "bench_cmd.h"
 
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "bench/bench_config.h"
+#include "bench/report.h"
+#include "bench/runner.h"
 
 namespace sb::app {
+namespace {
+
+std::vector<int> parse_pids(const std::string& list) {
+  std::vector<int> pids;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) pids.push_back(std::stoi(item));
+  }
+  return pids;
+}
+
+int run(bench::BenchConfig cfg, const std::string& pids) {
+  signal(SIGPIPE, SIG_IGN);
+  try {
+    cfg.pids = parse_pids(pids);
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "switchboard bench: --pids expects PID[,PID...]\n");
+    return 2;
+  }
+  auto r = bench::run_bench(cfg);
+  if (!r) {
+    std::fprintf(stderr, "switchboard bench: %.*s\n", static_cast<int>(r.error().reason.size()),
+                 r.error().reason.data());
+    return 2;
+  }
+  const bench::Figures f = bench::compute_figures(r.value());
+  bench::print_summary(stdout, r.value(), f);
+  std::fflush(stdout);
+  if (!cfg.json_path.empty()) {
+    std::ofstream out(cfg.json_path);
+    out << bench::to_json(r.value(), f);
+    if (!out) {
+      std::fprintf(stderr, "switchboard bench: cannot write %s\n", cfg.json_path.c_str());
+      return 1;
+    }
+  }
+  return r.value().connected > 0 ? 0 : 1;
+}
+
+}  // namespace
 
 void add_bench_command(CLI::App& app) {
-  app.add_subcommand("bench", "Load generator (scenarios arrive with the bench issue)");
+  auto cfg = std::make_shared<bench::BenchConfig>();
+  auto pids = std::make_shared<std::string>();
+  CLI::App* sub = app.add_subcommand(
+      "bench", "Load generator on the server's own event loop: switchboard bench SCENARIO --target URL");
+  sub->add_option("scenario", cfg->scenario, "raw-chat | raw-echo")->required();
+  sub->add_option("--target", cfg->target, "ws://HOST:PORT/PATH")->required();
+  sub->add_option("--clients", cfg->clients, "WebSocket clients")->capture_default_str();
+  sub->add_option("--senders", cfg->senders, "raw-chat: clients that send")->capture_default_str();
+  sub->add_option("--rate", cfg->rate, "Messages/s in total (0 = closed loop)")->capture_default_str();
+  sub->add_option("--size", cfg->size, "Payload bytes (>= 40)")->capture_default_str();
+  sub->add_option("--duration", cfg->duration_s, "Measurement window (s)")->capture_default_str();
+  sub->add_option("--warmup", cfg->warmup_s, "Warm-up before the window (s)")->capture_default_str();
+  sub->add_option("--drain", cfg->drain_s, "Wait for in-flight messages after the window (s)")
+      ->capture_default_str();
+  sub->add_option("--threads", cfg->threads, "Load-generator event loops")->capture_default_str();
+  sub->add_option("--source-ips", cfg->source_ips, "Source addresses, comma-separated")
+      ->capture_default_str();
+  sub->add_option("--pids", *pids, "Target process ids to sample (CPU, RSS), comma-separated");
+  sub->add_option("--json", cfg->json_path, "Write the results as JSON to this file");
+  sub->add_flag("--deflate", cfg->deflate, "Offer permessage-deflate");
+  sub->add_flag("--binary", cfg->binary, "Send binary frames (default: text)");
+  sub->add_option("--connect-concurrency", cfg->connect_concurrency,
+                  "Connections in flight during set-up")
+      ->capture_default_str();
+  sub->add_option("--connect-timeout", cfg->connect_timeout_s,
+                  "Stop starting connections after this many seconds")
+      ->capture_default_str();
+  sub->add_flag("!--no-progress", cfg->progress, "No progress line per second");
+  sub->callback([cfg, pids] {
+    const int code = run(*cfg, *pids);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
 }
 
 }  // namespace sb::app

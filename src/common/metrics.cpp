@@ -1,5 +1,6 @@
 #include "common/metrics.h"
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <vector>
@@ -44,7 +45,12 @@ std::string render_prometheus() {
   std::lock_guard lock(r.mu);
   std::string out;
   std::set<std::string> described;
-  for (const Metric* m : r.all) {
+  // Samples of one family must be contiguous under one HELP/TYPE: group by bare name.
+  std::vector<const Metric*> sorted = r.all;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Metric* a, const Metric* b) {
+    return bare_name(a->name()) < bare_name(b->name());
+  });
+  for (const Metric* m : sorted) {
     std::string base = bare_name(m->name());
     if (described.insert(base).second) {
       out += "# HELP " + base + " " + m->help() + "\n";

@@ -25,8 +25,14 @@ class Metric {
 
   /// Adds n to this thread's slot. Counters only go up; gauges may add negative values.
   void add(int64_t n) {
-    auto& s = slots_[static_cast<size_t>(thread_slot())].v;
-    s.store(s.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    const int slot = thread_slot();
+    auto& s = slots_[static_cast<size_t>(slot)].v;
+    if (slot == 0) {
+      s.fetch_add(n, std::memory_order_relaxed);  // shared by every non-loop thread
+    } else {
+      // A loop's slot has one writer: a plain load and store, no locked instruction.
+      s.store(s.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
   }
   int64_t value() const;
   const std::string& name() const { return name_; }

@@ -34,6 +34,7 @@ struct Request {
   bool upgrade = false;      // Connection: upgrade token present
   std::optional<uint64_t> content_length;
   size_t head_size = 0;      // bytes of the head including the final CRLFCRLF
+  std::string_view body;     // the Content-Length body, set by the server session before dispatch
 
   std::array<Header, kMaxHeadersCapacity> header_storage{};
   size_t header_count = 0;

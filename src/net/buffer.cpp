@@ -29,7 +29,7 @@ BlobPtr BlobPtr::copy_of(std::string_view bytes) {
   return BlobPtr(b);
 }
 
-SharedBuffer::SharedBuffer(BlobPtr blob) : l_(new LocalBlob{std::move(blob), 1}) {}
+SharedBuffer::SharedBuffer(BlobPtr blob) : l_(blob ? new LocalBlob{std::move(blob), 1} : nullptr) {}
 
 void SharedBuffer::release() {
   if (l_ != nullptr && --l_->refs == 0) delete l_;

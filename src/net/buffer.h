@@ -17,7 +17,7 @@
 
 namespace sb::net {
 
-class Blob {
+class alignas(16) Blob {
  public:
   /// Allocates a blob with room for `capacity` bytes, size 0 and one reference.
   static Blob* create(size_t capacity);
@@ -39,7 +39,6 @@ class Blob {
   std::atomic<uint32_t> refs_{1};
   uint32_t size_ = 0;
   uint32_t capacity_ = 0;
-  uint32_t pad_ = 0;
 };
 
 /// Cross-thread owning handle to a Blob. Copy = one atomic increment.

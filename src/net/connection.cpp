@@ -81,14 +81,23 @@ void Connection::mark_dirty() {
     loop_.dirty_.push_back(this);
   }
   if (queued_ > loop_.options().high_watermark) above_high_ = true;
-  if (queued_ > loop_.options().max_outbound_bytes && !pending_overflow_) {
-    // Not closed here: the caller may be iterating a member list. The flush at the end of the
-    // turn aborts the connection, and its handler's on_close unlinks it from such lists.
-    pending_overflow_ = true;
+  if (queued_ > loop_.options().max_outbound_bytes && !doomed_) {
+    // Over the limit: first let the kernel take what it can right now (rare path, so a syscall
+    // here is fine). If the queue is still over, the reader is too slow: the connection is doomed,
+    // later writes are dropped, and the end of the turn aborts it. Not closed here: the caller may
+    // be iterating a member list, and on_close must run when no such iteration is under way.
+    if (send_queued() == SendResult::kError) return;
+    if (queued_ > loop_.options().max_outbound_bytes) {
+      doomed_ = true;
+      SB_LOG_WARN("connection {} from {} closed: outbound queue {} bytes over limit {}", id_,
+                  peer_ip(), queued_, loop_.options().max_outbound_bytes);
+      drop_queue();
+    }
   }
 }
 
 std::span<uint8_t> Connection::reserve(size_t n) {
+  if (state_ != State::kOpen || doomed_) return {};  // nothing more will be sent
   if (qhead_ < queue_.size()) {
     Chunk& tail = queue_.back();
     if (tail.buf.exclusive() && tail.offset + tail.length == tail.buf.size() &&
@@ -104,7 +113,7 @@ std::span<uint8_t> Connection::reserve(size_t n) {
 }
 
 void Connection::commit(size_t n) {
-  if (n == 0 || state_ != State::kOpen) return;
+  if (n == 0 || state_ != State::kOpen || doomed_) return;
   Chunk& tail = queue_.back();
   tail.buf.set_size(tail.buf.size() + n);
   tail.length += static_cast<uint32_t>(n);
@@ -113,9 +122,10 @@ void Connection::commit(size_t n) {
 }
 
 void Connection::write(std::string_view bytes) {
-  if (state_ != State::kOpen || bytes.empty()) return;
+  if (state_ != State::kOpen || doomed_ || bytes.empty()) return;
   while (!bytes.empty()) {
     auto space = reserve(std::min(bytes.size(), kBlockBytes));
+    if (space.empty()) return;  // doomed by the outbound limit: the rest is dropped
     size_t n = std::min(space.size(), bytes.size());
     std::memcpy(space.data(), bytes.data(), n);
     commit(n);
@@ -124,7 +134,7 @@ void Connection::write(std::string_view bytes) {
 }
 
 void Connection::write(const SharedBuffer& buf, size_t offset, size_t length) {
-  if (state_ != State::kOpen || length == 0) return;
+  if (state_ != State::kOpen || doomed_ || length == 0) return;
   if (length < kCopyBelow) {
     write(std::string_view(reinterpret_cast<const char*>(buf.data()) + offset, length));
     return;
@@ -140,7 +150,8 @@ void Connection::drop_queue() {
   queued_ = 0;
 }
 
-bool Connection::flush() {
+Connection::SendResult Connection::send_queued() {
+  SendResult result = SendResult::kDrained;
   while (qhead_ < queue_.size()) {
     std::array<iovec, kMaxIov> iov;
     size_t n = 0;
@@ -158,25 +169,31 @@ bool Connection::flush() {
     send_calls().inc();
     if (sent < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        result = SendResult::kBlocked;
+        break;
+      }
       abort(CloseReason::kIoError);
-      return false;
+      return SendResult::kError;
     }
     size_t left = static_cast<size_t>(sent);
     queued_ -= left;
-    while (left > 0) {
+    // Pop what was sent, empty chunks included (a reserve() never committed leaves one).
+    while (qhead_ < queue_.size()) {
       Chunk& c = queue_[qhead_];
-      if (left >= c.length) {
-        left -= c.length;
-        c.buf = SharedBuffer();
-        ++qhead_;
-      } else {
+      if (left < c.length) {
         c.offset += static_cast<uint32_t>(left);
         c.length -= static_cast<uint32_t>(left);
-        left = 0;
+        break;
       }
+      left -= c.length;
+      c.buf = SharedBuffer();
+      ++qhead_;
     }
-    if (static_cast<size_t>(sent) < batch) break;  // short write: the kernel buffer is full
+    if (static_cast<size_t>(sent) < batch) {  // short write: the kernel buffer is full
+      result = SendResult::kBlocked;
+      break;
+    }
   }
   if (qhead_ == queue_.size()) {
     queue_.clear();
@@ -187,17 +204,15 @@ bool Connection::flush() {
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(qhead_));
     qhead_ = 0;
   }
-  if (pending_overflow_ && state_ == State::kOpen) {
-    // Judged after the kernel took what it could: the limit bounds what a slow reader makes us
-    // hold, not the size of one burst.
-    if (queued_ > loop_.options().max_outbound_bytes) {
-      SB_LOG_WARN("connection {} from {} closed: outbound queue {} bytes over limit {}", id_,
-                  peer_ip(), queued_, loop_.options().max_outbound_bytes);
-      abort(CloseReason::kOutboundOverflow);
-      return false;
-    }
-    pending_overflow_ = false;
+  return result;
+}
+
+bool Connection::flush() {
+  if (doomed_ && state_ == State::kOpen) {
+    abort(CloseReason::kOutboundOverflow);
+    return false;
   }
+  if (send_queued() == SendResult::kError) return false;
   bool pending = qhead_ < queue_.size();
   if (pending != want_write_) {
     want_write_ = pending;
@@ -238,6 +253,15 @@ void Connection::resume_reading() {
   if (!reading_paused_ || state_ != State::kOpen) return;
   reading_paused_ = false;
   update_events();
+  // Bytes that arrived while paused and were not consumed (a pipelined request behind a deferred
+  // answer) would otherwise wait for the next packet, which may never come: offer them again.
+  if (!spill_.empty() && !redeliver_pending_) {
+    redeliver_pending_ = true;
+    loop_.defer([this] {
+      redeliver_pending_ = false;
+      if (state_ == State::kOpen && !reading_paused_ && !spill_.empty()) deliver_spill();
+    });
+  }
 }
 
 void Connection::set_handler(std::unique_ptr<ConnectionHandler> h) {
@@ -328,18 +352,23 @@ void Connection::on_readable() {
   } else {
     // A partial frame or request is waiting: append so it is parsed contiguously.
     spill_.insert(spill_.end(), loop_.recv_buf_.data(), loop_.recv_buf_.data() + n);
-    deliver(std::span<uint8_t>(spill_), consumed);
-    if (state_ != State::kOpen || consumed == spill_.size()) {
-      spill_.clear();
-      if (spill_.capacity() > 64 * 1024) spill_.shrink_to_fit();
-    } else if (consumed > 0) {
-      spill_.erase(spill_.begin(), spill_.begin() + static_cast<std::ptrdiff_t>(consumed));
-    }
+    deliver_spill();
   }
   if (spill_.size() > loop_.options().max_spill_bytes) {
     SB_LOG_WARN("connection {} from {} closed: {} unconsumed input bytes", id_, peer_ip(),
                 spill_.size());
     abort(CloseReason::kReceiveOverflow);
+  }
+}
+
+void Connection::deliver_spill() {
+  size_t consumed = 0;
+  deliver(std::span<uint8_t>(spill_), consumed);
+  if (state_ != State::kOpen || consumed == spill_.size()) {
+    spill_.clear();
+    if (spill_.capacity() > 64 * 1024) spill_.shrink_to_fit();
+  } else if (consumed > 0) {
+    spill_.erase(spill_.begin(), spill_.begin() + static_cast<std::ptrdiff_t>(consumed));
   }
 }
 

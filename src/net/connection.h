@@ -83,6 +83,7 @@ class Connection {
   void write(const SharedBuffer& buf, size_t offset, size_t length);
   void write(const SharedBuffer& buf) { write(buf, 0, buf.size()); }
   /// Contiguous space at the tail of the queue for serializing in place; commit() what was used.
+  /// Empty when the connection no longer sends (closing, or over the outbound limit): check it.
   std::span<uint8_t> reserve(size_t n);
   void commit(size_t n);
 
@@ -116,13 +117,17 @@ class Connection {
 
   void on_readable();
   void on_writable();
-  /// One sendmsg() of everything queued (up to the iovec limit). Returns false if the connection died.
+  enum class SendResult : uint8_t { kDrained, kBlocked, kError };
+  /// sendmsg() of everything queued, 64 chunks per call, until drained or the kernel refuses.
+  SendResult send_queued();
+  /// End-of-turn work: send, arm or disarm EPOLLOUT, watermarks, graceful close. False if dead.
   bool flush();
   void mark_dirty();
   void update_events();
   void begin_close(CloseReason reason, bool graceful);
   void finish_close();  // called by the loop at the end of the turn
   void deliver(std::span<uint8_t> data, size_t& consumed);
+  void deliver_spill();
   void drop_queue();
 
   Loop& loop_;
@@ -144,7 +149,9 @@ class Connection {
   bool reading_paused_ = false;
   bool above_high_ = false;    // crossed the high watermark; on_drain pending
   bool handler_replaced_ = false;
-  bool pending_overflow_ = false;
+  bool doomed_ = false;        // over the outbound limit: writes dropped, aborted at end of turn
+  bool admitted_ = false;      // counted against the node's max_connections
+  bool redeliver_pending_ = false;  // a deferred re-offer of spill_ is queued (resume_reading)
   bool close_queued_ = false;  // on the loop's closing list
 };
 

@@ -167,6 +167,7 @@ void Loop::accept_from(Listener& l) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     Connection* c = adopt(fd, peer, nullptr);
+    c->admitted_ = true;
     if (l.factory) c->handler_ = l.factory(*c);
     conn_metrics().accepted.inc();
   }
@@ -200,7 +201,7 @@ void Loop::retire(Connection* c) {
   connections_.pop_back();
   conn_metrics().active.add(-1);
   conn_metrics().closed[static_cast<size_t>(c->close_reason_)]->inc();
-  if (group_ != nullptr) group_->release_admission();
+  if (group_ != nullptr && c->admitted_) group_->release_admission();
   graveyard_.push_back(c);
 }
 
@@ -209,13 +210,19 @@ void Loop::run() {
   std::array<epoll_event, kMaxEvents> events;
   refresh_clock();
   while (!stop_.load(std::memory_order_relaxed)) {
-    int timeout = deferred_.empty() ? timers_.next_timeout_ms(now_ms_) : 0;
+    // Work left over from a busy turn (see end_of_turn) means: don't sleep.
+    int timeout = (deferred_.empty() && dirty_.empty() && closing_.empty())
+                      ? timers_.next_timeout_ms(now_ms_)
+                      : 0;
     int n = epoll_wait(epfd_, events.data(), kMaxEvents, timeout);
     if (n < 0 && errno != EINTR) {
       SB_LOG_ERROR("loop {}: epoll_wait: {}", index_, strerror(errno));
       break;
     }
     refresh_clock();
+    // Advance first: a timer armed while handling these events then counts from now, not from
+    // before a long idle wait.
+    timers_.advance(now_ms_);
     for (int i = 0; i < n; ++i) {
       const uint64_t tag = events[i].data.u64;
       const uint32_t ev = events[i].events;
@@ -230,6 +237,11 @@ void Loop::run() {
           c->abort(CloseReason::kIoError);
           continue;
         }
+        if ((ev & EPOLLHUP) && c->reading_paused_ && c->state_ == Connection::State::kOpen) {
+          // Both directions are gone; a paused connection would otherwise be woken forever.
+          c->abort(CloseReason::kPeerClosed);
+          continue;
+        }
         if (ev & EPOLLOUT) c->on_writable();
         if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) c->on_readable();
         if ((ev & EPOLLHUP) && c->state_ == Connection::State::kClosing) {
@@ -237,7 +249,6 @@ void Loop::run() {
         }
       }
     }
-    timers_.advance(now_ms_);
     end_of_turn();
     if (shutting_down_ && connections_.empty()) break;
   }
@@ -264,9 +275,22 @@ void Loop::end_of_turn() {
     dirty_.clear();
     if (closing_.empty() && deferred_.empty()) break;
   }
+  // Every close decided this turn gets its on_close now, even past the round limit: a connection
+  // is never freed while a callback for it is still owed.
+  for (size_t i = 0; i < closing_.size(); ++i) closing_[i]->finish_close();
+  closing_.clear();
   dead_handlers_.clear();
-  for (Connection* c : graveyard_) delete c;
-  graveyard_.clear();
+  // A dead connection still referenced by this turn's lists (dirty, or a queued re-offer of its
+  // input) waits one more turn.
+  size_t keep = 0;
+  for (Connection* c : graveyard_) {
+    if (c->dirty_ || c->redeliver_pending_) {
+      graveyard_[keep++] = c;
+    } else {
+      delete c;
+    }
+  }
+  graveyard_.resize(keep);
 }
 
 void Loop::stop() {

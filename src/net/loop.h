@@ -70,10 +70,11 @@ class Loop {
   void begin_shutdown(uint32_t timeout_ms);
 
   size_t connection_count() const { return connections_.size(); }
-  /// Every open connection of this loop (for shutdown, diagnostics).
+  /// Every connection of this loop (diagnostics). Iterates a copy: `f` may close or abort.
   template <typename F>
   void for_each_connection(F&& f) {
-    for (Connection* c : connections_) f(*c);
+    std::vector<Connection*> all = connections_;
+    for (Connection* c : all) f(*c);
   }
 
  private:

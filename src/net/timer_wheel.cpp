@@ -7,7 +7,7 @@ void Timer::cancel() {
 }
 
 TimerWheel::TimerWheel(uint64_t now_ms)
-    : slots_(kSlots + 1, nullptr), current_tick_(now_ms / kTickMs) {}
+    : slots_(kSlots + 1, nullptr), current_tick_(now_ms / kTickMs + 1) {}
 
 TimerWheel::~TimerWheel() {
   for (Timer* head : slots_) {

@@ -33,10 +33,16 @@ Summary summarize(const ParseResult& r, const Request& req) {
   if (!r.complete()) return {r.status, r.http_status, 0, 0, {}, false, 0};
   // Touch every view so ASan sees any that point outside the buffer.
   size_t sum = 0;
-  for (const auto& h : req.headers()) sum += h.name.size() + h.value.size();
+  for (const auto& h : req.headers())
+    sum += h.name.size() + h.value.size();
   if (req.target.size() + req.query.size() + sum > req.head_size * 2 + 16) std::abort();
-  return {r.status, r.http_status, req.head_size, req.header_count, std::string(req.path),
-          req.keep_alive, req.content_length.value_or(UINT64_MAX)};
+  return {r.status,
+          r.http_status,
+          req.head_size,
+          req.header_count,
+          std::string(req.path),
+          req.keep_alive,
+          req.content_length.value_or(UINT64_MAX)};
 }
 
 // Parses a stream of pipelined requests, delivered in two chunks split at `split`.
@@ -51,13 +57,16 @@ std::string run(std::string_view data, size_t split, sb::http::ParserLimits lim)
       const std::string copy = pending;
       const ParseResult r = p.parse(copy, req);
       if (r.status == ParseStatus::kNeedMore) break;
+      if (r.complete()) {
+        const uint64_t body = req.content_length.value_or(0);
+        if (body > pending.size() - req.head_size) break;  // wait for the body, re-parse then
+      }
       const Summary s = summarize(r, req);
       log += std::to_string(static_cast<int>(s.status)) + ":" + std::to_string(s.code) + ":" +
              std::to_string(s.head_size) + ":" + std::to_string(s.headers) + ":" + s.path + ":" +
              std::to_string(s.keep_alive) + ":" + std::to_string(s.content_length) + ";";
       if (r.error()) return log;
       const uint64_t body = req.content_length.value_or(0);
-      if (body > pending.size() - req.head_size) return log;  // body never complete here
       pending.erase(0, req.head_size + static_cast<size_t>(body));
     }
   }

@@ -1,0 +1,41 @@
+#pragma once
+// Counters and the latency histogram of one load-generator loop. Written by that loop's thread
+// only (plain integers: no atomics on the hot path); merged after the threads are joined.
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "bench/histogram.h"
+
+namespace sb::bench {
+
+struct LoopStats {
+  Histogram latency;                 ///< send → receive, ns, messages sent inside the window
+  uint64_t sent = 0;                 ///< every message sent (warm-up included)
+  uint64_t sent_in_window = 0;
+  uint64_t delivered = 0;            ///< every stamped message received
+  uint64_t delivered_in_window = 0;  ///< received messages that were sent inside the window
+  uint64_t foreign = 0;              ///< messages without our stamp
+  uint64_t stale_own = 0;            ///< closed loop: own message back with an unexpected seq
+  uint64_t connected = 0;            ///< handshakes completed
+  uint64_t connect_failed = 0;
+  uint64_t closed_early = 0;         ///< open clients lost before the end of the run
+  std::map<std::string, uint64_t> failures;  ///< reason → count (connect and early close)
+
+  void merge(const LoopStats& o) {
+    latency.merge(o.latency);
+    sent += o.sent;
+    sent_in_window += o.sent_in_window;
+    delivered += o.delivered;
+    delivered_in_window += o.delivered_in_window;
+    foreign += o.foreign;
+    stale_own += o.stale_own;
+    connected += o.connected;
+    connect_failed += o.connect_failed;
+    closed_early += o.closed_early;
+    for (const auto& [k, v] : o.failures) failures[k] += v;
+  }
+};
+
+}  // namespace sb::bench

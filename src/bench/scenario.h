@@ -1,0 +1,89 @@
+#pragma once
+// A scenario says what the clients do; the load loops (load_loop.h) do the rest: connecting,
+// phases, ticks, stats. The pieces plug together as
+//
+//   ClientFactory (protocol driver: raw WebSocket now, Socket.IO later)
+//        └─ makes BenchClients, which report to the LoadLoop (ClientEvents)
+//   Scenario ─ makes one ScenarioWorker per loop, which drives that loop's clients
+//   LoopStats (+ Histogram) per loop → merged → Report
+//
+// Workers run on their loop's thread only and never see another loop's clients: a message sent
+// by a client on loop 0 and received on loop 1 is counted by loop 1's worker from its stamp.
+
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "bench/bench_config.h"
+#include "bench/client.h"
+#include "bench/loop_stats.h"
+#include "common/result.h"
+
+namespace sb::net {
+class Loop;
+}
+
+namespace sb::bench {
+
+/// Makes client connections of one protocol.
+class ClientFactory {
+ public:
+  virtual ~ClientFactory() = default;
+  /// Starts connecting client `id` from `source`; the outcome is reported to `events`.
+  virtual Result<BenchClient*> connect(net::Loop& loop, const sockaddr_in& source, uint32_t id,
+                                       ClientEvents& events) = 0;
+};
+
+/// The measurement window, in CLOCK_MONOTONIC ns: messages sent in [start, end) are counted.
+/// Sending begins at `send_from` (the warm-up) and stops at `end`.
+struct Window {
+  uint64_t send_from = 0;
+  uint64_t start = 0;
+  uint64_t end = 0;
+};
+
+/// What a worker gets from its loop.
+struct WorkerEnv {
+  const BenchConfig& config;
+  LoopStats& stats;
+  int loop_index;
+  int loop_count;
+};
+
+/// One loop's share of a scenario. Called on that loop's thread.
+class ScenarioWorker {
+ public:
+  virtual ~ScenarioWorker() = default;
+  virtual void on_open(BenchClient& c) = 0;
+  virtual void on_message(BenchClient& c, std::span<const uint8_t> payload) = 0;
+  /// `c` is gone (destroyed after this call).
+  virtual void on_closed(BenchClient& c) = 0;
+  /// Connections are set up: begin sending (warm-up first).
+  virtual void start(const Window& w) = 0;
+  /// Every ~10 ms while running (paced sending).
+  virtual void tick(uint64_t now_ns) = 0;
+};
+
+class Scenario {
+ public:
+  virtual ~Scenario() = default;
+  virtual std::string_view name() const = 0;
+  virtual std::unique_ptr<ScenarioWorker> make_worker(WorkerEnv env) const = 0;
+  /// Deliveries each message sent should produce when `connected` clients are up.
+  virtual uint64_t receivers_per_message(uint64_t connected) const = 0;
+  /// Number of clients that send (for the report).
+  virtual uint64_t sender_count(uint64_t connected) const = 0;
+  /// Name of the delivery unit in reports ("deliveries", "round trips").
+  virtual std::string_view unit() const { return "deliveries"; }
+};
+
+/// The scenarios known by name: "raw-chat", "raw-echo". nullptr for an unknown name.
+std::unique_ptr<Scenario> make_scenario(std::string_view name, const BenchConfig& config);
+/// The protocol driver for a scenario (raw WebSocket for the raw-* scenarios).
+Result<std::unique_ptr<ClientFactory>> make_client_factory(const Scenario& scenario,
+                                                           const BenchConfig& config);
+
+}  // namespace sb::bench
