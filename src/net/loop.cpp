@@ -20,7 +20,7 @@ namespace sb::net {
 namespace {
 
 // Epoll tags: a connection's epoll data is its (8-byte aligned) address; the mailbox is 1 and a
-// listener is its address with bit 1 set.
+// listener is its index in listeners_, shifted, with bit 1 set.
 constexpr uint64_t kMailboxTag = 1;
 constexpr uint64_t kListenerBit = 2;
 constexpr int kMaxEvents = 512;
@@ -117,7 +117,7 @@ void Loop::add_listener(int fd, HandlerFactory factory) {
   auto l = std::make_unique<Listener>(Listener{fd, std::move(factory)});
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.u64 = reinterpret_cast<uint64_t>(l.get()) | kListenerBit;
+  ev.data.u64 = (static_cast<uint64_t>(listeners_.size()) << 2) | kListenerBit;
   epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
   listeners_.push_back(std::move(l));
 }
@@ -137,12 +137,13 @@ void Loop::on_accept_error(int err) {
   for (auto& l : listeners_) pause_listener(*l);
   timers_.arm(accept_backoff_, kAcceptBackoffMs, [this] {
     if (shutting_down_) return;
-    for (auto& l : listeners_) {
+    for (size_t i = 0; i < listeners_.size(); ++i) {
+      Listener* l = listeners_[i].get();
       if (!l->paused || l->fd < 0) continue;
       l->paused = false;
       epoll_event ev{};
       ev.events = EPOLLIN;
-      ev.data.u64 = reinterpret_cast<uint64_t>(l.get()) | kListenerBit;
+      ev.data.u64 = (static_cast<uint64_t>(i) << 2) | kListenerBit;
       epoll_ctl(epfd_, EPOLL_CTL_ADD, l->fd, &ev);
     }
   });
@@ -229,7 +230,7 @@ void Loop::run() {
       if (tag == kMailboxTag) {
         drain_mailbox();
       } else if (tag & kListenerBit) {
-        accept_from(*reinterpret_cast<Listener*>(tag & ~kListenerBit));
+        accept_from(*listeners_[tag >> 2]);
       } else {
         auto* c = static_cast<Connection*>(events[i].data.ptr);
         if (c->state_ == Connection::State::kDead) continue;  // closed earlier in this batch
