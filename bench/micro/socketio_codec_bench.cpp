@@ -5,17 +5,12 @@
 // alone, i.e. what validation costs before our checks. Encode: one broadcast packet in both
 // transport forms (encode_event + encode_for_transports), with and without a binary
 // attachment; baseline: a plain string copy of the resulting frame.
-//
-// Linking: needs sb_socketio. CMakeLists.txt links micro-benchmarks against sb_ws only, so until
-// it links sb_socketio this file builds a single benchmark that reports the problem;
-// SIMDJSON_THREADS_ENABLED marks that simdjson (through sb_socketio) is on the link line.
 
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
-#if defined(SIMDJSON_THREADS_ENABLED)
 #include <simdjson.h>
 
 #include "engineio/packet.h"
@@ -132,13 +127,3 @@ BENCHMARK(BM_EnginePayloadDecode);
 
 }  // namespace
 
-#else
-namespace {
-void BM_SocketioCodec_NeedsSbSocketio(benchmark::State& state) {
-  for (auto _ : state) {
-  }
-  state.SkipWithError("socketio_codec_bench must link sb_socketio (see CMakeLists.txt)");
-}
-BENCHMARK(BM_SocketioCodec_NeedsSbSocketio);
-}  // namespace
-#endif

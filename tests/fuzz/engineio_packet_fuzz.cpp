@@ -2,10 +2,6 @@
 // returns is re-encoded, and when the whole body decodes, the re-encoded payload must equal the
 // input byte for byte (base64 decoding is strict, so the encoding is canonical). The same bytes
 // also go through the single-packet decoder, the query parser and the sid decoder.
-//
-// Linking: this target needs sb_engineio. Until the fuzz targets link it (CMakeLists.txt links
-// fuzzers against sb_ws only), the body compiles to a no-op; SIMDJSON_THREADS_ENABLED is the
-// marker that sb_socketio (and with it sb_engineio) is on the link line.
 
 #include <cstdint>
 #include <cstdlib>
@@ -13,7 +9,6 @@
 #include <string_view>
 #include <vector>
 
-#if defined(SIMDJSON_THREADS_ENABLED)
 #include "engineio/packet.h"
 #include "engineio/query.h"
 #include "engineio/sid.h"
@@ -73,8 +68,3 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   return 0;
 }
 
-#else
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t*, size_t) {
-  return 0;
-}
-#endif

@@ -4,8 +4,6 @@
 // copying path; every decoded EVENT re-encodes (encode_event) to a packet that decodes to the
 // same namespace, id, name and raw arguments; views stay inside their buffers.
 // flags bit0-1: max_depth 64 / 3 / 1 / 200; bit2: max_attachments 2 instead of 10.
-//
-// Linking: needs sb_socketio; see engineio_packet_fuzz.cpp for the no-op fallback.
 
 #include <cstdint>
 #include <cstdlib>
@@ -14,7 +12,6 @@
 #include <string_view>
 #include <vector>
 
-#if defined(SIMDJSON_THREADS_ENABLED)
 #include "socketio/decoder.h"
 #include "socketio/encoder.h"
 
@@ -83,8 +80,3 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   return 0;
 }
 
-#else
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t*, size_t) {
-  return 0;
-}
-#endif
