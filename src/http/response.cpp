@@ -20,7 +20,7 @@ class Out {
  public:
   explicit Out(char* p) : p_(p), start_(p) {}
   void put(std::string_view s) {
-    std::memcpy(p_, s.data(), s.size());
+    if (!s.empty()) std::memcpy(p_, s.data(), s.size());  // an empty view may be null
     p_ += s.size();
   }
   void put_uint(uint64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }

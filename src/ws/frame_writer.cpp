@@ -90,7 +90,7 @@ size_t write_close(std::span<uint8_t, kMaxCloseFrameSize> out, uint16_t code,
     body[0] = static_cast<uint8_t>(code >> 8);
     body[1] = static_cast<uint8_t>(code);
     const std::string_view r = cut_utf8(reason, kMaxCloseReason);
-    std::memcpy(body + 2, r.data(), r.size());
+    if (!r.empty()) std::memcpy(body + 2, r.data(), r.size());  // an empty view may be null
     n = 2 + r.size();
   }
   return write_frame(out, Opcode::kClose, std::span<const uint8_t>(body, n));
