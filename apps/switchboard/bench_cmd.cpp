@@ -59,15 +59,18 @@ void add_bench_command(CLI::App& app) {
   auto cfg = std::make_shared<bench::BenchConfig>();
   auto pids = std::make_shared<std::string>();
   CLI::App* sub = app.add_subcommand(
-      "bench", "Load generator on the server's own event loop: switchboard bench SCENARIO --target URL");
+      "bench",
+      "Load generator on the server's own event loop: switchboard bench SCENARIO --target URL");
   sub->add_option("scenario", cfg->scenario, "raw-chat | raw-echo")->required();
   sub->add_option("--target", cfg->target, "ws://HOST:PORT/PATH")->required();
   sub->add_option("--clients", cfg->clients, "WebSocket clients")->capture_default_str();
   sub->add_option("--senders", cfg->senders, "raw-chat: clients that send")->capture_default_str();
-  sub->add_option("--rate", cfg->rate, "Messages/s in total (0 = closed loop)")->capture_default_str();
+  sub->add_option("--rate", cfg->rate, "Messages/s in total (0 = closed loop)")
+      ->capture_default_str();
   sub->add_option("--size", cfg->size, "Payload bytes (>= 40)")->capture_default_str();
   sub->add_option("--duration", cfg->duration_s, "Measurement window (s)")->capture_default_str();
-  sub->add_option("--warmup", cfg->warmup_s, "Warm-up before the window (s)")->capture_default_str();
+  sub->add_option("--warmup", cfg->warmup_s, "Warm-up before the window (s)")
+      ->capture_default_str();
   sub->add_option("--drain", cfg->drain_s, "Wait for in-flight messages after the window (s)")
       ->capture_default_str();
   sub->add_option("--threads", cfg->threads, "Load-generator event loops")->capture_default_str();

@@ -2,12 +2,12 @@
 
 #include <unistd.h>
 
+#include <toml++/toml.h>
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
 #include <thread>
-#include <toml++/toml.h>
 
 namespace sb::app {
 namespace {
@@ -125,7 +125,8 @@ void apply_config_file(CLI::App& cmd, ServeConfig& cfg) {
   }
   for (const auto& [key, node] : file) {
     bool known = false;
-    for (const Setting& s : settings()) known = known || key.str() == s.key;
+    for (const Setting& s : settings())
+      known = known || key.str() == s.key;
     if (!known) throw std::runtime_error("config: unknown key '" + std::string(key.str()) + "'");
   }
   for (const Setting& s : settings()) {
@@ -140,25 +141,29 @@ void apply_config_file(CLI::App& cmd, ServeConfig& cfg) {
 }
 
 void finalize(ServeConfig& cfg, const std::string& argv0) {
-  if (cfg.threads <= 0) cfg.threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  if (cfg.threads <= 0)
+    cfg.threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   if (cfg.threads > 60) throw std::runtime_error("--threads: at most 60");
   if (cfg.web_root.empty()) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::path exe = fs::canonical("/proc/self/exe", ec);
     if (ec) exe = fs::path(argv0);
-    for (const fs::path& cand : {exe.parent_path() / "../../web", exe.parent_path() / "../share/switchboard/web", fs::path("web")}) {
+    for (const fs::path& cand : {exe.parent_path() / "../../web",
+                                 exe.parent_path() / "../share/switchboard/web", fs::path("web")}) {
       if (fs::is_directory(cand, ec)) {
         cfg.web_root = fs::weakly_canonical(cand, ec).string();
         break;
       }
     }
   }
-  if (cfg.max_outbound_bytes < 4096) throw std::runtime_error("--max-outbound-bytes: at least 4096");
+  if (cfg.max_outbound_bytes < 4096)
+    throw std::runtime_error("--max-outbound-bytes: at least 4096");
   if (cfg.max_message_size < 125 || cfg.max_message_size > (uint64_t{1} << 31)) {
     throw std::runtime_error("--max-message-size: between 125 and 2^31");
   }
-  if (cfg.max_headers == 0 || cfg.max_headers > 128) throw std::runtime_error("--max-headers: 1..128");
+  if (cfg.max_headers == 0 || cfg.max_headers > 128)
+    throw std::runtime_error("--max-headers: 1..128");
   if (cfg.max_header_bytes < 256) throw std::runtime_error("--max-header-bytes: at least 256");
 }
 

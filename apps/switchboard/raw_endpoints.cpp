@@ -8,7 +8,9 @@ void EchoEndpoint::on_message(ws::Session& s, ws::MessageType type,
 }
 
 ChatEndpoint::ChatEndpoint(net::LoopGroup& loops, const ws::DeflateOptions& deflate)
-    : loops_(loops), deflate_(deflate), members_(new LoopMembers[static_cast<size_t>(loops.size())]) {}
+    : loops_(loops),
+      deflate_(deflate),
+      members_(new LoopMembers[static_cast<size_t>(loops.size())]) {}
 
 void ChatEndpoint::on_open(ws::Session& s) {
   LoopMembers& m = members_[static_cast<size_t>(s.connection().loop().index())];

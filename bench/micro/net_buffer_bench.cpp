@@ -31,7 +31,8 @@ void BM_BlobPtrCopyDestroy(benchmark::State& state) {
   std::vector<BlobPtr> queued;
   queued.reserve(kCopies);
   for (auto _ : state) {
-    for (int i = 0; i < kCopies; ++i) queued.push_back(frame);  // atomic increment each
+    for (int i = 0; i < kCopies; ++i)
+      queued.push_back(frame);  // atomic increment each
     benchmark::DoNotOptimize(queued.data());
     queued.clear();  // atomic decrement each
   }
@@ -44,7 +45,8 @@ void BM_SharedBufferCopyDestroy(benchmark::State& state) {
   std::vector<SharedBuffer> queued;
   queued.reserve(kCopies);
   for (auto _ : state) {
-    for (int i = 0; i < kCopies; ++i) queued.push_back(frame);  // plain increment each
+    for (int i = 0; i < kCopies; ++i)
+      queued.push_back(frame);  // plain increment each
     benchmark::DoNotOptimize(queued.data());
     queued.clear();
   }
@@ -60,7 +62,8 @@ void BM_BlobPtrCopyDestroy_TwoThreadsOneBlob(benchmark::State& state) {
   std::vector<BlobPtr> queued;
   queued.reserve(kCopies);
   for (auto _ : state) {
-    for (int i = 0; i < kCopies; ++i) queued.push_back(g_shared_frame);
+    for (int i = 0; i < kCopies; ++i)
+      queued.push_back(g_shared_frame);
     benchmark::DoNotOptimize(queued.data());
     queued.clear();
   }
@@ -73,7 +76,8 @@ void BM_SharedBufferCopyDestroy_TwoThreadsOneBlob(benchmark::State& state) {
   std::vector<SharedBuffer> queued;
   queued.reserve(kCopies);
   for (auto _ : state) {
-    for (int i = 0; i < kCopies; ++i) queued.push_back(local);
+    for (int i = 0; i < kCopies; ++i)
+      queued.push_back(local);
     benchmark::DoNotOptimize(queued.data());
     queued.clear();
   }
@@ -119,7 +123,8 @@ struct BroadcastRig {
   ~BroadcastRig() {
     loop.stop();
     if (thread.joinable()) thread.join();
-    for (int fd : peers) close(fd);
+    for (int fd : peers)
+      close(fd);
   }
 
   // One turn: `write_all` runs on the loop; returns after that turn's end-of-turn flush.
@@ -160,9 +165,11 @@ void BM_Broadcast100BytesTo1000Connections(benchmark::State& state) {
     rig.turn([&] {
       if constexpr (kShared) {
         SharedBuffer frame = SharedBuffer::copy_of(payload);  // serialized once
-        for (auto* c : rig.conns) c->write(frame);            // referenced by every queue
+        for (auto* c : rig.conns)
+          c->write(frame);  // referenced by every queue
       } else {
-        for (auto* c : rig.conns) c->write(payload);  // copied into every queue
+        for (auto* c : rig.conns)
+          c->write(payload);  // copied into every queue
       }
     });
     ++turns;
@@ -176,11 +183,16 @@ void BM_Broadcast100BytesTo1000Connections(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * BroadcastRig::kConns);
   state.counters["sendmsg_per_conn_per_turn"] =
       static_cast<double>(sends) / static_cast<double>(turns * BroadcastRig::kConns);
-  state.counters["deliveries/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations() * BroadcastRig::kConns),
-                         benchmark::Counter::kIsRate);
+  state.counters["deliveries/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * BroadcastRig::kConns), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Broadcast100BytesTo1000Connections<true>)->Name("BM_Broadcast100B_x1000_SharedFrame")->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Broadcast100BytesTo1000Connections<false>)->Name("BM_Broadcast100B_x1000_CopiedBytes")->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Broadcast100BytesTo1000Connections<true>)
+    ->Name("BM_Broadcast100B_x1000_SharedFrame")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Broadcast100BytesTo1000Connections<false>)
+    ->Name("BM_Broadcast100B_x1000_CopiedBytes")
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -126,4 +126,3 @@ void BM_EnginePayloadDecode(benchmark::State& state) {  // a POST body of 16 eve
 BENCHMARK(BM_EnginePayloadDecode);
 
 }  // namespace
-

@@ -9,24 +9,24 @@ namespace sb::bench {
 
 struct BenchConfig {
   std::string scenario = "raw-chat";
-  std::string target;                ///< ws://host:port/path
+  std::string target;  ///< ws://host:port/path
   uint32_t clients = 1000;
-  uint32_t senders = 1;              ///< raw-chat; raw-echo: every client sends
-  double rate = 0;                   ///< messages/s in total; 0 = closed loop
-  uint32_t size = 100;               ///< payload bytes (>= 40: the stamp)
+  uint32_t senders = 1;  ///< raw-chat; raw-echo: every client sends
+  double rate = 0;       ///< messages/s in total; 0 = closed loop
+  uint32_t size = 100;   ///< payload bytes (>= 40: the stamp)
   double duration_s = 10;
   double warmup_s = 2;
-  double drain_s = 2;                ///< after the window: wait for in-flight deliveries
-  int threads = 1;                   ///< load-generator loops
+  double drain_s = 2;  ///< after the window: wait for in-flight deliveries
+  int threads = 1;     ///< load-generator loops
   std::string source_ips = "127.0.0.1";
-  std::vector<int> pids;             ///< target processes to sample
+  std::vector<int> pids;  ///< target processes to sample
   std::string json_path;
-  bool deflate = false;              ///< offer permessage-deflate
-  bool binary = false;               ///< binary frames instead of text
+  bool deflate = false;                ///< offer permessage-deflate
+  bool binary = false;                 ///< binary frames instead of text
   uint32_t connect_concurrency = 500;  ///< connections in flight (all loops)
-  double connect_timeout_s = 60;     ///< stop starting new connections after this
+  double connect_timeout_s = 60;       ///< stop starting new connections after this
   uint32_t handshake_timeout_ms = 10000;
-  bool progress = true;              ///< a line per second on stderr
+  bool progress = true;  ///< a line per second on stderr
 };
 
 }  // namespace sb::bench

@@ -91,7 +91,8 @@ ClientFeedResult ClientFrameParser::feed(std::span<const uint8_t> data, ClientFr
       len = (uint64_t{p[pos + 2]} << 8) | p[pos + 3];
     } else if (len7 == 127) {
       len = 0;
-      for (size_t i = 0; i < 8; ++i) len = (len << 8) | p[pos + 2 + i];
+      for (size_t i = 0; i < 8; ++i)
+        len = (len << 8) | p[pos + 2 + i];
       if (len >> 63) return fail(pos, kProtocolError, "64-bit length with high bit set");
     }
 

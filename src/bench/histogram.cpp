@@ -42,7 +42,8 @@ void Histogram::record_n(uint64_t value, uint64_t n) {
 }
 
 void Histogram::merge(const Histogram& other) {
-  for (size_t i = 0; i < kBucketCount; ++i) counts_[i] += other.counts_[i];
+  for (size_t i = 0; i < kBucketCount; ++i)
+    counts_[i] += other.counts_[i];
   count_ += other.count_;
   sum_ += other.sum_;
   min_ = std::min(min_, other.min_);

@@ -38,7 +38,9 @@ LoadLoop::LoadLoop(int index, int count, const BenchConfig& config, const Scenar
   max_in_flight_ = std::max<uint32_t>(1, config.connect_concurrency / cnt);
 }
 
-LoadLoop::~LoadLoop() { join(); }
+LoadLoop::~LoadLoop() {
+  join();
+}
 
 void LoadLoop::start(uint64_t connect_deadline_ns) {
   connect_deadline_ns_ = connect_deadline_ns;
@@ -90,7 +92,8 @@ void LoadLoop::publish() {
 
 void LoadLoop::on_tick() {
   worker_->tick(monotonic_ns());
-  if (!connect_done_ && in_flight_ == 0 && (next_ >= my_clients_ || monotonic_ns() >= connect_deadline_ns_)) {
+  if (!connect_done_ && in_flight_ == 0 &&
+      (next_ >= my_clients_ || monotonic_ns() >= connect_deadline_ns_)) {
     connect_done_ = true;
   }
   publish();

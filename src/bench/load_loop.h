@@ -74,8 +74,8 @@ class LoadLoop final : public ClientEvents {
   net::Timer tick_timer_;
   std::thread thread_;
 
-  uint32_t my_clients_ = 0;   // clients this loop owns
-  uint32_t next_ = 0;         // next local client to connect
+  uint32_t my_clients_ = 0;  // clients this loop owns
+  uint32_t next_ = 0;        // next local client to connect
   uint32_t in_flight_ = 0;
   uint32_t max_in_flight_ = 1;
   uint64_t open_now_ = 0;

@@ -11,8 +11,8 @@
 namespace sb::bench {
 
 struct LoopStats {
-  Histogram latency;                 ///< send → receive, ns, messages sent inside the window
-  uint64_t sent = 0;                 ///< every message sent (warm-up included)
+  Histogram latency;  ///< send → receive, ns, messages sent inside the window
+  uint64_t sent = 0;  ///< every message sent (warm-up included)
   uint64_t sent_in_window = 0;
   uint64_t delivered = 0;            ///< every stamped message received
   uint64_t delivered_in_window = 0;  ///< received messages that were sent inside the window
@@ -20,7 +20,7 @@ struct LoopStats {
   uint64_t stale_own = 0;            ///< closed loop: own message back with an unexpected seq
   uint64_t connected = 0;            ///< handshakes completed
   uint64_t connect_failed = 0;
-  uint64_t closed_early = 0;         ///< open clients lost before the end of the run
+  uint64_t closed_early = 0;                 ///< open clients lost before the end of the run
   std::map<std::string, uint64_t> failures;  ///< reason → count (connect and early close)
 
   void merge(const LoopStats& o) {
@@ -34,7 +34,8 @@ struct LoopStats {
     connected += o.connected;
     connect_failed += o.connect_failed;
     closed_early += o.closed_early;
-    for (const auto& [k, v] : o.failures) failures[k] += v;
+    for (const auto& [k, v] : o.failures)
+      failures[k] += v;
   }
 };
 

@@ -43,7 +43,11 @@ ProcSample sample_path(const std::string& dir) {
 
 }  // namespace
 
-ProcSample sample_process(int pid) { return sample_path("/proc/" + std::to_string(pid)); }
-ProcSample sample_self() { return sample_path("/proc/self"); }
+ProcSample sample_process(int pid) {
+  return sample_path("/proc/" + std::to_string(pid));
+}
+ProcSample sample_self() {
+  return sample_path("/proc/self");
+}
 
 }  // namespace sb::bench

@@ -84,7 +84,8 @@ class StampedMessageWorker final : public ScenarioWorker {
     // This loop's share of the total rate, in proportion to the senders it holds.
     const double loop_rate = env_.config.rate * static_cast<double>(senders_.size()) /
                              static_cast<double>(total_senders_);
-    const auto due = static_cast<uint64_t>(loop_rate * static_cast<double>(now - pace_origin_) / 1e9);
+    const auto due =
+        static_cast<uint64_t>(loop_rate * static_cast<double>(now - pace_origin_) / 1e9);
     for (size_t tries = 0; paced_sent_ < due && tries < senders_.size() * 2;) {
       Sender& s = senders_[next_sender_++ % senders_.size()];
       if (s.client == nullptr) {
@@ -137,7 +138,9 @@ class RawChat final : public Scenario {
     return std::make_unique<StampedMessageWorker>(env, false);
   }
   uint64_t receivers_per_message(uint64_t connected) const override { return connected; }
-  uint64_t sender_count(uint64_t connected) const override { return std::min<uint64_t>(senders_, connected); }
+  uint64_t sender_count(uint64_t connected) const override {
+    return std::min<uint64_t>(senders_, connected);
+  }
 
  private:
   uint32_t senders_;

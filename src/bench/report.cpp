@@ -9,8 +9,12 @@ namespace {
 
 constexpr double kPercentiles[] = {50, 90, 99, 99.9};
 
-double ms(uint64_t ns) { return static_cast<double>(ns) / 1e6; }
-double mib(uint64_t b) { return static_cast<double>(b) / (1024.0 * 1024.0); }
+double ms(uint64_t ns) {
+  return static_cast<double>(ns) / 1e6;
+}
+double mib(uint64_t b) {
+  return static_cast<double>(b) / (1024.0 * 1024.0);
+}
 
 std::string json_escape(std::string_view s) {
   std::string out;
@@ -37,7 +41,8 @@ Figures compute_figures(const RunResult& r) {
     f.delivered_per_s = static_cast<double>(t.delivered_in_window) / r.window_seconds;
   }
   f.lost = r.expected > t.delivered_in_window ? r.expected - t.delivered_in_window : 0;
-  f.loss_pct = r.expected ? 100.0 * static_cast<double>(f.lost) / static_cast<double>(r.expected) : 0;
+  f.loss_pct =
+      r.expected ? 100.0 * static_cast<double>(f.lost) / static_cast<double>(r.expected) : 0;
   for (const PidSamples& p : r.pids) {
     if (p.window_start.ok && p.window_end.ok) {
       f.target_cpu_s += p.window_end.cpu_seconds - p.window_start.cpu_seconds;
@@ -47,7 +52,8 @@ Figures compute_figures(const RunResult& r) {
     f.target_rss_end += p.window_end.ok ? p.window_end.rss_bytes : p.connected.rss_bytes;
   }
   if (r.window_seconds > 0) f.target_cpu_pct = 100.0 * f.target_cpu_s / r.window_seconds;
-  if (f.target_cpu_s > 0) f.delivered_per_cpu_s = static_cast<double>(t.delivered_in_window) / f.target_cpu_s;
+  if (f.target_cpu_s > 0)
+    f.delivered_per_cpu_s = static_cast<double>(t.delivered_in_window) / f.target_cpu_s;
   if (r.self_window_start.ok && r.self_window_end.ok) {
     f.self_cpu_s = r.self_window_end.cpu_seconds - r.self_window_start.cpu_seconds;
     if (r.window_seconds > 0) f.self_cpu_pct = 100.0 * f.self_cpu_s / r.window_seconds;
@@ -64,13 +70,16 @@ void print_summary(std::FILE* out, const RunResult& r, const Figures& f) {
   const LoopStats& t = r.totals;
   std::string mode = c.rate > 0 ? fmt::format("fixed rate {:.0f} msg/s", c.rate) : "closed loop";
   fmt::print(out, "\n== {} → {}\n", r.scenario, c.target);
-  fmt::print(out, "config       {} clients, {} senders, {}, {} B {} messages, {:.0f} s (+{:.0f} s warm-up), "
-                  "{} generator thread(s){}\n",
-             c.clients, r.senders, mode, c.size, c.binary ? "binary" : "text", c.duration_s,
-             c.warmup_s, c.threads, c.deflate ? ", permessage-deflate offered" : "");
+  fmt::print(
+      out,
+      "config       {} clients, {} senders, {}, {} B {} messages, {:.0f} s (+{:.0f} s warm-up), "
+      "{} generator thread(s){}\n",
+      c.clients, r.senders, mode, c.size, c.binary ? "binary" : "text", c.duration_s, c.warmup_s,
+      c.threads, c.deflate ? ", permessage-deflate offered" : "");
   fmt::print(out, "clients      {} connected in {:.1f} s, {} failed, {} lost during the run\n",
              r.connected, r.connect_seconds, t.connect_failed, t.closed_early);
-  for (const auto& [why, n] : t.failures) fmt::print(out, "             {} × {}\n", n, why);
+  for (const auto& [why, n] : t.failures)
+    fmt::print(out, "             {} × {}\n", n, why);
   if (r.window_seconds <= 0) {
     fmt::print(out, "no measurement (no client connected)\n");
     return;
@@ -84,8 +93,9 @@ void print_summary(std::FILE* out, const RunResult& r, const Figures& f) {
                t.foreign, t.stale_own);
   }
   const Histogram& h = t.latency;
-  fmt::print(out, "latency ms   p50 {:.3f}  p90 {:.3f}  p99 {:.3f}  p99.9 {:.3f}  max {:.3f}  "
-                  "mean {:.3f}  (n = {})\n",
+  fmt::print(out,
+             "latency ms   p50 {:.3f}  p90 {:.3f}  p99 {:.3f}  p99.9 {:.3f}  max {:.3f}  "
+             "mean {:.3f}  (n = {})\n",
              ms(h.percentile(50)), ms(h.percentile(90)), ms(h.percentile(99)),
              ms(h.percentile(99.9)), ms(h.max()), h.mean() / 1e6, h.count());
   for (const PidSamples& p : r.pids) {
@@ -93,19 +103,22 @@ void print_summary(std::FILE* out, const RunResult& r, const Figures& f) {
       fmt::print(out, "target pid {} not found at the end of the window\n", p.pid);
       continue;
     }
-    fmt::print(out, "target pid {:<6} cpu {:.2f} s; rss {:.1f} MiB before connect, {:.1f} MiB "
-                    "connected, {:.1f} MiB at end\n",
+    fmt::print(out,
+               "target pid {:<6} cpu {:.2f} s; rss {:.1f} MiB before connect, {:.1f} MiB "
+               "connected, {:.1f} MiB at end\n",
                p.pid, p.window_end.cpu_seconds - p.window_start.cpu_seconds,
                mib(p.before_connect.rss_bytes), mib(p.connected.rss_bytes),
                mib(p.window_end.rss_bytes));
   }
   if (!r.pids.empty()) {
-    fmt::print(out, "target       cpu {:.2f} s = {:.0f} % of one core; {:.0f} {} per cpu-second; "
-                    "{:.0f} bytes per connection\n",
+    fmt::print(out,
+               "target       cpu {:.2f} s = {:.0f} % of one core; {:.0f} {} per cpu-second; "
+               "{:.0f} bytes per connection\n",
                f.target_cpu_s, f.target_cpu_pct, f.delivered_per_cpu_s, r.unit,
                f.bytes_per_connection);
   }
-  fmt::print(out, "generator    cpu {:.2f} s = {:.0f} % of one core\n", f.self_cpu_s, f.self_cpu_pct);
+  fmt::print(out, "generator    cpu {:.2f} s = {:.0f} % of one core\n", f.self_cpu_s,
+             f.self_cpu_pct);
 }
 
 std::string to_json(const RunResult& r, const Figures& f) {
@@ -121,9 +134,10 @@ std::string to_json(const RunResult& r, const Figures& f) {
       "\"source_ips\": \"{}\"}},\n",
       c.clients, r.senders, c.rate, c.size, c.binary, c.duration_s, c.warmup_s, c.threads,
       c.deflate, json_escape(c.source_ips));
-  s += fmt::format("  \"clients\": {{\"connected\": {}, \"failed\": {}, \"lost_during_run\": {}, "
-                   "\"connect_seconds\": {:.3f}, \"failures\": {{",
-                   r.connected, t.connect_failed, t.closed_early, r.connect_seconds);
+  s += fmt::format(
+      "  \"clients\": {{\"connected\": {}, \"failed\": {}, \"lost_during_run\": {}, "
+      "\"connect_seconds\": {:.3f}, \"failures\": {{",
+      r.connected, t.connect_failed, t.closed_early, r.connect_seconds);
   bool first = true;
   for (const auto& [why, n] : t.failures) {
     s += fmt::format("{}\"{}\": {}", first ? "" : ", ", json_escape(why), n);
@@ -140,7 +154,8 @@ std::string to_json(const RunResult& r, const Figures& f) {
                    r.expected, f.lost, f.loss_pct);
   s += fmt::format("  \"unstamped\": {},\n  \"stale_own\": {},\n", t.foreign, t.stale_own);
   s += "  \"latency_ms\": {";
-  for (double p : kPercentiles) s += fmt::format("\"p{}\": {:.4f}, ", p, ms(h.percentile(p)));
+  for (double p : kPercentiles)
+    s += fmt::format("\"p{}\": {:.4f}, ", p, ms(h.percentile(p)));
   s += fmt::format("\"max\": {:.4f}, \"mean\": {:.4f}, \"count\": {}}},\n", ms(h.max()),
                    h.mean() / 1e6, h.count());
   s += "  \"targets\": [";
@@ -158,10 +173,10 @@ std::string to_json(const RunResult& r, const Figures& f) {
   s += fmt::format("  \"target_cpu_seconds\": {:.3f},\n  \"target_cpu_pct\": {:.1f},\n",
                    f.target_cpu_s, f.target_cpu_pct);
   s += fmt::format("  \"deliveries_per_target_cpu_second\": {:.1f},\n", f.delivered_per_cpu_s);
-  s += fmt::format("  \"target_rss_before_connect\": {},\n  \"target_rss_connected\": {},\n"
-                   "  \"target_rss_end\": {},\n  \"target_bytes_per_connection\": {:.0f},\n",
-                   f.target_rss_before, f.target_rss_connected, f.target_rss_end,
-                   f.bytes_per_connection);
+  s += fmt::format(
+      "  \"target_rss_before_connect\": {},\n  \"target_rss_connected\": {},\n"
+      "  \"target_rss_end\": {},\n  \"target_bytes_per_connection\": {:.0f},\n",
+      f.target_rss_before, f.target_rss_connected, f.target_rss_end, f.bytes_per_connection);
   s += fmt::format("  \"generator_cpu_seconds\": {:.3f},\n  \"generator_cpu_pct\": {:.1f}\n}}\n",
                    f.self_cpu_s, f.self_cpu_pct);
   return s;

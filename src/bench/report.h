@@ -15,12 +15,12 @@ struct Figures {
   double delivered_per_s = 0;
   uint64_t lost = 0;  ///< expected - received (0 if more arrived)
   double loss_pct = 0;
-  double target_cpu_s = 0;          ///< all pids, during the window
-  double target_cpu_pct = 0;        ///< of one core
-  double delivered_per_cpu_s = 0;   ///< per target CPU-second
+  double target_cpu_s = 0;         ///< all pids, during the window
+  double target_cpu_pct = 0;       ///< of one core
+  double delivered_per_cpu_s = 0;  ///< per target CPU-second
   double self_cpu_s = 0;
   double self_cpu_pct = 0;
-  uint64_t target_rss_before = 0;   ///< all pids, before connecting
+  uint64_t target_rss_before = 0;  ///< all pids, before connecting
   uint64_t target_rss_connected = 0;
   uint64_t target_rss_end = 0;
   double bytes_per_connection = 0;  ///< (connected - before) / clients connected

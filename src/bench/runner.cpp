@@ -17,7 +17,9 @@ namespace {
 
 constexpr uint64_t kNsPerSec = 1000000000ULL;
 
-uint64_t seconds_ns(double s) { return static_cast<uint64_t>(s * 1e9); }
+uint64_t seconds_ns(double s) {
+  return static_cast<uint64_t>(s * 1e9);
+}
 
 void raise_fd_limit() {
   rlimit rl{};
@@ -40,19 +42,22 @@ class Runner {
     for (int i = 0; i < cfg.threads; ++i) {
       loops_.push_back(std::make_unique<LoadLoop>(i, cfg.threads, cfg, sc, f, sources));
     }
-    for (int pid : cfg.pids) result_.pids.push_back(PidSamples{pid, {}, {}, {}, {}});
+    for (int pid : cfg.pids)
+      result_.pids.push_back(PidSamples{pid, {}, {}, {}, {}});
   }
 
   RunResult run() {
     result_.config = cfg_;
     result_.scenario = std::string(scenario_.name());
     result_.unit = std::string(scenario_.unit());
-    for (auto& p : result_.pids) p.before_connect = sample_process(p.pid);
+    for (auto& p : result_.pids)
+      p.before_connect = sample_process(p.pid);
 
     // 1. Connect.
     const uint64_t t0 = monotonic_ns();
     const uint64_t deadline = t0 + seconds_ns(cfg_.connect_timeout_s);
-    for (auto& l : loops_) l->start(deadline);
+    for (auto& l : loops_)
+      l->start(deadline);
     // Hard stop: the deadline plus one handshake timeout plus slack.
     const uint64_t hard = deadline + uint64_t{cfg_.handshake_timeout_ms} * 1000000 + 5 * kNsPerSec;
     uint64_t next_line = t0 + kNsPerSec;
@@ -68,14 +73,16 @@ class Runner {
     }
     const uint64_t t_connected = monotonic_ns();
     result_.connect_seconds = static_cast<double>(t_connected - t0) / 1e9;
-    for (auto& p : result_.pids) p.connected = sample_process(p.pid);
+    for (auto& p : result_.pids)
+      p.connected = sample_process(p.pid);
     const Totals after_connect = totals();
     result_.connected = after_connect.p.connected;
     result_.senders = scenario_.sender_count(result_.connected);
     if (cfg_.progress) {
       std::fprintf(stderr, "connected %llu/%u clients in %.1f s (%llu failed)\n",
                    static_cast<unsigned long long>(result_.connected), cfg_.clients,
-                   result_.connect_seconds, static_cast<unsigned long long>(after_connect.p.failed));
+                   result_.connect_seconds,
+                   static_cast<unsigned long long>(after_connect.p.failed));
     }
 
     // 2. Warm up and measure.
@@ -84,7 +91,8 @@ class Runner {
     w.start = w.send_from + seconds_ns(cfg_.warmup_s);
     w.end = w.start + seconds_ns(cfg_.duration_s);
     if (result_.connected > 0) {
-      for (auto& l : loops_) l->start_sending(w);
+      for (auto& l : loops_)
+        l->start_sending(w);
       last_ = totals();
       last_ns_ = w.send_from;
       next_line = w.send_from + kNsPerSec;
@@ -96,7 +104,8 @@ class Runner {
         if (!window_started && now >= w.start) {
           window_started = true;
           result_.self_window_start = sample_self();
-          for (auto& p : result_.pids) p.window_start = sample_process(p.pid);
+          for (auto& p : result_.pids)
+            p.window_start = sample_process(p.pid);
         }
         if (now >= next_line) {
           progress_line(now < w.start ? "warmup" : "measure", now - w.send_from, totals());
@@ -104,7 +113,8 @@ class Runner {
         }
       }
       result_.self_window_end = sample_self();
-      for (auto& p : result_.pids) p.window_end = sample_process(p.pid);
+      for (auto& p : result_.pids)
+        p.window_end = sample_process(p.pid);
       result_.window_seconds = static_cast<double>(monotonic_ns() - w.start) / 1e9;
 
       // 3. Drain: messages sent inside the window may still be on their way.
@@ -120,9 +130,12 @@ class Runner {
     }
 
     // 4. Close every client (close frame, then TCP), join, merge.
-    for (auto& l : loops_) l->shutdown(3000);
-    for (auto& l : loops_) l->join();
-    for (auto& l : loops_) result_.totals.merge(l->stats());
+    for (auto& l : loops_)
+      l->shutdown(3000);
+    for (auto& l : loops_)
+      l->join();
+    for (auto& l : loops_)
+      result_.totals.merge(l->stats());
     result_.expected =
         result_.totals.sent_in_window * scenario_.receivers_per_message(result_.connected);
     return result_;
@@ -154,7 +167,8 @@ class Runner {
     const uint64_t now = monotonic_ns();
     const double dt = static_cast<double>(now - last_ns_) / 1e9;
     const double sent_rate = dt > 0 ? static_cast<double>(t.p.sent - last_.p.sent) / dt : 0;
-    const double deliv_rate = dt > 0 ? static_cast<double>(t.p.delivered - last_.p.delivered) / dt : 0;
+    const double deliv_rate =
+        dt > 0 ? static_cast<double>(t.p.delivered - last_.p.delivered) / dt : 0;
     std::string cpu;
     for (auto& p : result_.pids) {
       const ProcSample s = sample_process(p.pid);
@@ -170,8 +184,8 @@ class Runner {
     std::fprintf(stderr, "[%-7s %5.1fs] clients %llu (failed %llu)  sent %.0f/s  %s %.0f/s%s\n",
                  phase, static_cast<double>(elapsed_ns) / 1e9,
                  static_cast<unsigned long long>(t.p.connected),
-                 static_cast<unsigned long long>(t.p.failed), sent_rate,
-                 result_.unit.c_str(), deliv_rate, cpu.c_str());
+                 static_cast<unsigned long long>(t.p.failed), sent_rate, result_.unit.c_str(),
+                 deliv_rate, cpu.c_str());
     last_ = t;
     last_ns_ = now;
   }
@@ -188,7 +202,8 @@ class Runner {
 }  // namespace
 
 Result<RunResult> run_bench(const BenchConfig& config) {
-  if (config.size < kStampSize) return Error{Errc::kInvalidArgument, "--size must be >= 40 (the stamp)"};
+  if (config.size < kStampSize)
+    return Error{Errc::kInvalidArgument, "--size must be >= 40 (the stamp)"};
   if (config.threads < 1) return Error{Errc::kInvalidArgument, "--threads must be >= 1"};
   if (config.clients == 0) return Error{Errc::kInvalidArgument, "--clients must be >= 1"};
   auto scenario = make_scenario(config.scenario, config);

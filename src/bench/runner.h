@@ -26,15 +26,15 @@ struct PidSamples {
 struct RunResult {
   BenchConfig config;
   std::string scenario;
-  std::string unit;               ///< "deliveries" / "round trips"
-  uint64_t connected = 0;         ///< open when the window started
+  std::string unit;        ///< "deliveries" / "round trips"
+  uint64_t connected = 0;  ///< open when the window started
   uint64_t senders = 0;
   double connect_seconds = 0;
-  double window_seconds = 0;      ///< actual length of the measurement window
-  uint64_t expected = 0;          ///< messages sent in the window × receivers per message
-  LoopStats totals;               ///< merged over the loops
+  double window_seconds = 0;  ///< actual length of the measurement window
+  uint64_t expected = 0;      ///< messages sent in the window × receivers per message
+  LoopStats totals;           ///< merged over the loops
   std::vector<PidSamples> pids;
-  ProcSample self_window_start;   ///< the load generator itself
+  ProcSample self_window_start;  ///< the load generator itself
   ProcSample self_window_end;
 };
 

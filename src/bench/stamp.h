@@ -4,11 +4,11 @@
 // the message is valid text — a chat message, as a browser would send one — and any receiver can
 // compute the latency without a clock shared with anyone but itself.
 
+#include <time.h>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <time.h>
 
 namespace sb::bench {
 

@@ -25,8 +25,8 @@ struct Xoshiro {
   uint64_t s[4];
   Xoshiro() {
     std::random_device rd;
-    uint64_t seed = (uint64_t{rd()} << 32) ^ rd() ^
-                    std::hash<std::thread::id>{}(std::this_thread::get_id());
+    uint64_t seed =
+        (uint64_t{rd()} << 32) ^ rd() ^ std::hash<std::thread::id>{}(std::this_thread::get_id());
     for (auto& w : s) {  // splitmix64 expansion of the seed
       seed += 0x9e3779b97f4a7c15ULL;
       uint64_t z = seed;
@@ -57,8 +57,10 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -98,7 +100,8 @@ DeflateReply parse_deflate_reply(std::string_view value) {
       std::string_view v = trim(param.substr(eq + 1));
       if (!v.empty() && v.front() == '"') v = v.substr(1, v.size() >= 2 ? v.size() - 2 : 0);
       int bits = 0;
-      for (char ch : v) bits = bits * 10 + (ch - '0');
+      for (char ch : v)
+        bits = bits * 10 + (ch - '0');
       if (bits < 8 || bits > 15) r.ok = false;
       r.server_window_bits = static_cast<uint8_t>(std::max(bits, 9));  // zlib cannot do 8
     }
@@ -296,12 +299,24 @@ void WsClient::on_close(net::Connection& /*c*/, net::CloseReason reason) {
   std::string_view why = fail_why_;
   if (why.empty()) {
     switch (reason) {
-      case net::CloseReason::kPeerClosed: why = open_ ? "closed by the server" : "refused or reset"; break;
-      case net::CloseReason::kIoError: why = open_ ? "connection reset" : "connect failed"; break;
-      case net::CloseReason::kOutboundOverflow: why = "client outbound queue overflow"; break;
-      case net::CloseReason::kShutdown: why = "shutdown"; break;
-      case net::CloseReason::kLocal: why = "closed locally"; break;
-      default: why = net::close_reason_name(reason); break;
+      case net::CloseReason::kPeerClosed:
+        why = open_ ? "closed by the server" : "refused or reset";
+        break;
+      case net::CloseReason::kIoError:
+        why = open_ ? "connection reset" : "connect failed";
+        break;
+      case net::CloseReason::kOutboundOverflow:
+        why = "client outbound queue overflow";
+        break;
+      case net::CloseReason::kShutdown:
+        why = "shutdown";
+        break;
+      case net::CloseReason::kLocal:
+        why = "closed locally";
+        break;
+      default:
+        why = net::close_reason_name(reason);
+        break;
     }
   }
   conn_ = nullptr;
@@ -313,7 +328,9 @@ void WsClient::on_message(ws::MessageType type, std::span<const uint8_t> payload
   events_.on_message(*this, payload);
 }
 
-void WsClient::on_ping(std::span<const uint8_t> payload) { send_frame(ws::Opcode::kPong, payload); }
+void WsClient::on_ping(std::span<const uint8_t> payload) {
+  send_frame(ws::Opcode::kPong, payload);
+}
 
 void WsClient::on_close(uint16_t code, std::string_view /*reason*/) {
   // Echo the server's close (RFC 6455 §5.5.1), then close our side.

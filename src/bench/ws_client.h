@@ -33,7 +33,9 @@ struct WsClientOptions {
   size_t max_message_size = size_t{64} << 20;
 };
 
-class WsClient final : public net::ConnectionHandler, public BenchClient, private ClientFrameVisitor {
+class WsClient final : public net::ConnectionHandler,
+                       public BenchClient,
+                       private ClientFrameVisitor {
  public:
   WsClient(const WsClientOptions& options, ClientEvents& events, uint32_t id);
   ~WsClient() override;

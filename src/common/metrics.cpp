@@ -20,12 +20,18 @@ Registry& registry() {
   return r;
 }
 
-std::string bare_name(const std::string& n) { return n.substr(0, n.find('{')); }
+std::string bare_name(const std::string& n) {
+  return n.substr(0, n.find('{'));
+}
 
 }  // namespace
 
-void set_thread_slot(int slot) { t_slot = (slot >= 0 && slot < kMaxSlots) ? slot : 0; }
-int thread_slot() { return t_slot; }
+void set_thread_slot(int slot) {
+  t_slot = (slot >= 0 && slot < kMaxSlots) ? slot : 0;
+}
+int thread_slot() {
+  return t_slot;
+}
 
 Metric::Metric(std::string name, std::string help, Kind kind)
     : name_(std::move(name)), help_(std::move(help)), kind_(kind) {
@@ -36,7 +42,8 @@ Metric::Metric(std::string name, std::string help, Kind kind)
 
 int64_t Metric::value() const {
   int64_t sum = 0;
-  for (const auto& s : slots_) sum += s.v.load(std::memory_order_relaxed);
+  for (const auto& s : slots_)
+    sum += s.v.load(std::memory_order_relaxed);
   return sum;
 }
 

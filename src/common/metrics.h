@@ -1,6 +1,6 @@
 #pragma once
-// Counters and gauges without a shared cache line on the data path: every loop thread writes its own
-// padded slot (a relaxed store by the only writer), and readers sum the slots. A metric is a
+// Counters and gauges without a shared cache line on the data path: every loop thread writes its
+// own padded slot (a relaxed store by the only writer), and readers sum the slots. A metric is a
 // function-local or namespace-scope static; it registers itself once and lives for the process.
 
 #include <array>
@@ -51,13 +51,15 @@ class Metric {
 
 class Counter : public Metric {
  public:
-  Counter(std::string name, std::string help) : Metric(std::move(name), std::move(help), Kind::kCounter) {}
+  Counter(std::string name, std::string help)
+      : Metric(std::move(name), std::move(help), Kind::kCounter) {}
   void inc(int64_t n = 1) { add(n); }
 };
 
 class Gauge : public Metric {
  public:
-  Gauge(std::string name, std::string help) : Metric(std::move(name), std::move(help), Kind::kGauge) {}
+  Gauge(std::string name, std::string help)
+      : Metric(std::move(name), std::move(help), Kind::kGauge) {}
 };
 
 /// Prometheus text exposition of every registered metric. A name may carry labels

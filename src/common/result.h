@@ -13,13 +13,13 @@ namespace sb {
 /// (an HTTP status, a WebSocket close code).
 enum class Errc : uint16_t {
   kOk = 0,
-  kNeedMore,          // not an error: the codec needs more bytes
-  kProtocol,          // peer violated the protocol
-  kTooLarge,          // a configured limit was exceeded
-  kUnsupported,       // well-formed but not supported
-  kInvalidArgument,   // bad configuration or API use
-  kIo,                // system call failure
-  kClosed,            // the connection is gone
+  kNeedMore,         // not an error: the codec needs more bytes
+  kProtocol,         // peer violated the protocol
+  kTooLarge,         // a configured limit was exceeded
+  kUnsupported,      // well-formed but not supported
+  kInvalidArgument,  // bad configuration or API use
+  kIo,               // system call failure
+  kClosed,           // the connection is gone
 };
 
 std::string_view errc_name(Errc e);

@@ -1,7 +1,7 @@
 #pragma once
 // A parsed HTTP/1.1 request head. Every string_view points into the buffer the parser was given
-// (the loop's receive buffer, parsed in place): valid only while that callback runs. Code that keeps
-// anything past the callback copies it.
+// (the loop's receive buffer, parsed in place): valid only while that callback runs. Code that
+// keeps anything past the callback copies it.
 
 #include <array>
 #include <cstddef>
@@ -12,7 +12,17 @@
 
 namespace sb::http {
 
-enum class Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kOptions, kPatch, kConnect, kTrace };
+enum class Method : uint8_t {
+  kGet,
+  kHead,
+  kPost,
+  kPut,
+  kDelete,
+  kOptions,
+  kPatch,
+  kConnect,
+  kTrace
+};
 
 std::string_view method_name(Method m);
 
@@ -26,15 +36,15 @@ inline constexpr size_t kMaxHeadersCapacity = 128;
 
 struct Request {
   Method method = Method::kGet;
-  std::string_view target;   // request-target as sent ("/a/b?x=1")
-  std::string_view path;     // target up to '?'
-  std::string_view query;    // after '?', without it ("" if none)
-  uint8_t version_minor = 1; // HTTP/1.<minor>; only 0 and 1 are accepted
-  bool keep_alive = true;    // from version + Connection header
-  bool upgrade = false;      // Connection: upgrade token present
+  std::string_view target;    // request-target as sent ("/a/b?x=1")
+  std::string_view path;      // target up to '?'
+  std::string_view query;     // after '?', without it ("" if none)
+  uint8_t version_minor = 1;  // HTTP/1.<minor>; only 0 and 1 are accepted
+  bool keep_alive = true;     // from version + Connection header
+  bool upgrade = false;       // Connection: upgrade token present
   std::optional<uint64_t> content_length;
-  size_t head_size = 0;      // bytes of the head including the final CRLFCRLF
-  std::string_view body;     // the Content-Length body, set by the server session before dispatch
+  size_t head_size = 0;   // bytes of the head including the final CRLFCRLF
+  std::string_view body;  // the Content-Length body, set by the server session before dispatch
 
   std::array<Header, kMaxHeadersCapacity> header_storage{};
   size_t header_count = 0;

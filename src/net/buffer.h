@@ -76,9 +76,13 @@ class SharedBuffer {
  public:
   SharedBuffer() = default;
   explicit SharedBuffer(BlobPtr blob);
-  static SharedBuffer copy_of(std::string_view bytes) { return SharedBuffer(BlobPtr::copy_of(bytes)); }
+  static SharedBuffer copy_of(std::string_view bytes) {
+    return SharedBuffer(BlobPtr::copy_of(bytes));
+  }
   /// A writable buffer of `capacity` bytes; fill mutable_data() and set_size() before sharing it.
-  static SharedBuffer with_capacity(size_t capacity) { return SharedBuffer(BlobPtr(Blob::create(capacity))); }
+  static SharedBuffer with_capacity(size_t capacity) {
+    return SharedBuffer(BlobPtr(Blob::create(capacity)));
+  }
 
   SharedBuffer(const SharedBuffer& o) : l_(o.l_) {
     if (l_) ++l_->refs;

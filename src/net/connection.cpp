@@ -37,20 +37,31 @@ metrics::Counter& send_calls() {
 
 std::string_view close_reason_name(CloseReason r) {
   switch (r) {
-    case CloseReason::kPeerClosed: return "peer_closed";
-    case CloseReason::kLocal: return "local";
-    case CloseReason::kIoError: return "io_error";
-    case CloseReason::kOutboundOverflow: return "outbound_overflow";
-    case CloseReason::kReceiveOverflow: return "receive_overflow";
-    case CloseReason::kTimeout: return "timeout";
-    case CloseReason::kShutdown: return "shutdown";
-    case CloseReason::kProtocolError: return "protocol_error";
-    case CloseReason::kConnectionLimit: return "connection_limit";
+    case CloseReason::kPeerClosed:
+      return "peer_closed";
+    case CloseReason::kLocal:
+      return "local";
+    case CloseReason::kIoError:
+      return "io_error";
+    case CloseReason::kOutboundOverflow:
+      return "outbound_overflow";
+    case CloseReason::kReceiveOverflow:
+      return "receive_overflow";
+    case CloseReason::kTimeout:
+      return "timeout";
+    case CloseReason::kShutdown:
+      return "shutdown";
+    case CloseReason::kProtocolError:
+      return "protocol_error";
+    case CloseReason::kConnectionLimit:
+      return "connection_limit";
   }
   return "unknown";
 }
 
-void ConnectionHandler::on_shutdown(Connection& c) { c.close(CloseReason::kShutdown); }
+void ConnectionHandler::on_shutdown(Connection& c) {
+  c.close(CloseReason::kShutdown);
+}
 
 Connection::Connection(Loop& loop, int fd, uint64_t id, const sockaddr_storage& peer)
     : loop_(loop), fd_(fd), id_(id), peer_(peer) {}
@@ -270,9 +281,13 @@ void Connection::set_handler(std::unique_ptr<ConnectionHandler> h) {
   handler_replaced_ = true;
 }
 
-void Connection::close(CloseReason reason) { begin_close(reason, true); }
+void Connection::close(CloseReason reason) {
+  begin_close(reason, true);
+}
 
-void Connection::abort(CloseReason reason) { begin_close(reason, false); }
+void Connection::abort(CloseReason reason) {
+  begin_close(reason, false);
+}
 
 void Connection::begin_close(CloseReason reason, bool graceful) {
   if (state_ == State::kDead) return;

@@ -6,12 +6,12 @@
 // frame or request) is copied into this connection's spill buffer — an idle connection holds none.
 //
 // Writing is corked: write() only queues (small writes are copied into a tail block, shared buffers
-// are referenced), and the loop sends everything queued for a connection in one sendmsg() at the end
-// of the turn. What the kernel refuses stays queued and EPOLLOUT is armed until it drains.
+// are referenced), and the loop sends everything queued for a connection in one sendmsg() at the
+// end of the turn. What the kernel refuses stays queued and EPOLLOUT is armed until it drains.
 //
-// Closing is deferred: close()/abort() mark the connection; the handler's on_close runs and memory is
-// freed at the end of the turn, so a connection may be closed from inside any callback, including
-// while someone iterates over a list that contains it.
+// Closing is deferred: close()/abort() mark the connection; the handler's on_close runs and memory
+// is freed at the end of the turn, so a connection may be closed from inside any callback,
+// including while someone iterates over a list that contains it.
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -46,8 +46,8 @@ enum class CloseReason : uint8_t {
 inline constexpr size_t kCloseReasonCount = 9;
 std::string_view close_reason_name(CloseReason r);
 
-/// What a protocol layer implements to own a connection. Exactly one handler at a time; replacing it
-/// (HTTP → WebSocket) with Connection::set_handler frees the old one at the end of the turn.
+/// What a protocol layer implements to own a connection. Exactly one handler at a time; replacing
+/// it (HTTP → WebSocket) with Connection::set_handler frees the old one at the end of the turn.
 class ConnectionHandler {
  public:
   virtual ~ConnectionHandler() = default;
@@ -133,26 +133,26 @@ class Connection {
   Loop& loop_;
   int fd_;
   uint64_t id_;
-  size_t slot_ = 0;            // position in the loop's connection list
+  size_t slot_ = 0;  // position in the loop's connection list
   sockaddr_storage peer_;
   std::unique_ptr<ConnectionHandler> handler_;
-  std::vector<Chunk> queue_;   // outbound chunks; [qhead_, end) are pending
+  std::vector<Chunk> queue_;  // outbound chunks; [qhead_, end) are pending
   size_t qhead_ = 0;
-  size_t queued_ = 0;          // bytes pending in queue_
-  std::vector<uint8_t> spill_; // unconsumed input (a partial frame or request)
+  size_t queued_ = 0;           // bytes pending in queue_
+  std::vector<uint8_t> spill_;  // unconsumed input (a partial frame or request)
   Timer timer_;
   Timer linger_timer_;
   State state_ = State::kOpen;
   CloseReason close_reason_ = CloseReason::kLocal;
-  bool dirty_ = false;         // on the loop's flush list this turn
-  bool want_write_ = false;    // EPOLLOUT armed
+  bool dirty_ = false;       // on the loop's flush list this turn
+  bool want_write_ = false;  // EPOLLOUT armed
   bool reading_paused_ = false;
-  bool above_high_ = false;    // crossed the high watermark; on_drain pending
+  bool above_high_ = false;  // crossed the high watermark; on_drain pending
   bool handler_replaced_ = false;
-  bool doomed_ = false;        // over the outbound limit: writes dropped, aborted at end of turn
-  bool admitted_ = false;      // counted against the node's max_connections
+  bool doomed_ = false;    // over the outbound limit: writes dropped, aborted at end of turn
+  bool admitted_ = false;  // counted against the node's max_connections
   bool redeliver_pending_ = false;  // a deferred re-offer of spill_ is queued (resume_reading)
-  bool close_queued_ = false;  // on the loop's closing list
+  bool close_queued_ = false;       // on the loop's closing list
 };
 
 }  // namespace sb::net

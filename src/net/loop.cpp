@@ -67,7 +67,8 @@ Loop::Loop(int index, const LoopOptions& options, LoopGroup* group)
   conn_metrics();  // register the metrics before any thread runs
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   eventfd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (epfd_ < 0 || eventfd_ < 0) throw std::runtime_error("epoll/eventfd: " + std::string(strerror(errno)));
+  if (epfd_ < 0 || eventfd_ < 0)
+    throw std::runtime_error("epoll/eventfd: " + std::string(strerror(errno)));
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kMailboxTag;
@@ -75,8 +76,10 @@ Loop::Loop(int index, const LoopOptions& options, LoopGroup* group)
 }
 
 Loop::~Loop() {
-  for (Connection* c : connections_) delete c;
-  for (Connection* c : graveyard_) delete c;
+  for (Connection* c : connections_)
+    delete c;
+  for (Connection* c : graveyard_)
+    delete c;
   for (auto& l : listeners_) {
     if (l->fd >= 0) ::close(l->fd);
   }
@@ -84,7 +87,9 @@ Loop::~Loop() {
   ::close(epfd_);
 }
 
-void Loop::refresh_clock() { now_ms_ = monotonic_ms(); }
+void Loop::refresh_clock() {
+  now_ms_ = monotonic_ms();
+}
 
 void Loop::post(Task task) {
   bool was_empty;
@@ -100,7 +105,9 @@ void Loop::post(Task task) {
   }
 }
 
-void Loop::defer(Task task) { deferred_.push_back(std::move(task)); }
+void Loop::defer(Task task) {
+  deferred_.push_back(std::move(task));
+}
 
 void Loop::drain_mailbox() {
   uint64_t v;
@@ -109,7 +116,8 @@ void Loop::drain_mailbox() {
     std::lock_guard lock(mailbox_mu_);
     mailbox_work_.swap(mailbox_);
   }
-  for (Task& t : mailbox_work_) t();
+  for (Task& t : mailbox_work_)
+    t();
   mailbox_work_.clear();
 }
 
@@ -134,7 +142,8 @@ void Loop::on_accept_error(int err) {
   conn_metrics().accept_errors.inc();
   SB_LOG_WARN("loop {}: accept failed ({}); pausing accepts for {} ms", index_, strerror(err),
               kAcceptBackoffMs);
-  for (auto& l : listeners_) pause_listener(*l);
+  for (auto& l : listeners_)
+    pause_listener(*l);
   timers_.arm(accept_backoff_, kAcceptBackoffMs, [this] {
     if (shutting_down_) return;
     for (size_t i = 0; i < listeners_.size(); ++i) {
@@ -153,7 +162,8 @@ void Loop::accept_from(Listener& l) {
   for (int i = 0; i < kAcceptsPerWake; ++i) {
     sockaddr_storage peer{};
     socklen_t len = sizeof(peer);
-    int fd = ::accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        ::accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
@@ -174,7 +184,8 @@ void Loop::accept_from(Listener& l) {
   }
 }
 
-Connection* Loop::adopt(int fd, const sockaddr_storage& peer, std::unique_ptr<ConnectionHandler> h) {
+Connection* Loop::adopt(int fd, const sockaddr_storage& peer,
+                        std::unique_ptr<ConnectionHandler> h) {
   uint64_t id = (static_cast<uint64_t>(index_) << 48) | next_conn_seq_++;
   auto* c = new Connection(*this, fd, id, peer);
   c->slot_ = connections_.size();
@@ -264,7 +275,8 @@ void Loop::end_of_turn() {
       t();
     }
     deferred_.clear();
-    for (size_t i = 0; i < closing_.size(); ++i) closing_[i]->finish_close();
+    for (size_t i = 0; i < closing_.size(); ++i)
+      closing_[i]->finish_close();
     closing_.clear();
     for (size_t i = 0; i < dirty_.size(); ++i) {
       Connection* c = dirty_[i];
@@ -278,7 +290,8 @@ void Loop::end_of_turn() {
   }
   // Every close decided this turn gets its on_close now, even past the round limit: a connection
   // is never freed while a callback for it is still owed.
-  for (size_t i = 0; i < closing_.size(); ++i) closing_[i]->finish_close();
+  for (size_t i = 0; i < closing_.size(); ++i)
+    closing_[i]->finish_close();
   closing_.clear();
   dead_handlers_.clear();
   // A dead connection still referenced by this turn's lists (dirty, or a queued re-offer of its
@@ -323,7 +336,8 @@ void Loop::begin_shutdown(uint32_t timeout_ms) {
       SB_LOG_WARN("loop {}: shutdown timeout, aborting {} connections", index_,
                   connections_.size());
       std::vector<Connection*> rest = connections_;
-      for (Connection* c : rest) c->abort(CloseReason::kShutdown);
+      for (Connection* c : rest)
+        c->abort(CloseReason::kShutdown);
     });
   });
 }

@@ -24,13 +24,13 @@
 namespace sb::net {
 
 struct LoopOptions {
-  size_t max_outbound_bytes = 1 << 20;   // per connection; over it the connection is closed
-  size_t high_watermark = 512 << 10;     // above: producers should pause (above_high_watermark())
-  size_t low_watermark = 128 << 10;      // back below after being above: on_drain()
+  size_t max_outbound_bytes = 1 << 20;  // per connection; over it the connection is closed
+  size_t high_watermark = 512 << 10;    // above: producers should pause (above_high_watermark())
+  size_t low_watermark = 128 << 10;     // back below after being above: on_drain()
   size_t receive_buffer_bytes = 256 << 10;
-  size_t max_spill_bytes = 16 << 20;     // unconsumed input per connection (safety net)
-  uint32_t max_connections = 100000;     // whole node (all loops)
-  uint32_t linger_ms = 2000;             // lingering read after a graceful close
+  size_t max_spill_bytes = 16 << 20;  // unconsumed input per connection (safety net)
+  uint32_t max_connections = 100000;  // whole node (all loops)
+  uint32_t linger_ms = 2000;          // lingering read after a graceful close
 };
 
 using Task = UniqueFunction<void()>;
@@ -74,7 +74,8 @@ class Loop {
   template <typename F>
   void for_each_connection(F&& f) {
     std::vector<Connection*> all = connections_;
-    for (Connection* c : all) f(*c);
+    for (Connection* c : all)
+      f(*c);
   }
 
  private:
@@ -108,10 +109,10 @@ class Loop {
   Timer accept_backoff_;
   Timer shutdown_timer_;
 
-  std::vector<Connection*> connections_;       // index = position; Connection::slot_
-  std::vector<Connection*> dirty_;             // written to this turn: flush at end of turn
-  std::vector<Connection*> closing_;           // closed this turn: on_close at end of turn
-  std::vector<Connection*> graveyard_;         // freed at the very end of the turn
+  std::vector<Connection*> connections_;  // index = position; Connection::slot_
+  std::vector<Connection*> dirty_;        // written to this turn: flush at end of turn
+  std::vector<Connection*> closing_;      // closed this turn: on_close at end of turn
+  std::vector<Connection*> graveyard_;    // freed at the very end of the turn
   std::vector<std::unique_ptr<ConnectionHandler>> dead_handlers_;
   std::vector<Task> deferred_;
 

@@ -15,10 +15,13 @@ namespace sb::net {
 
 LoopGroup::LoopGroup(int threads, const LoopOptions& options) : options_(options) {
   if (threads < 1) threads = 1;
-  for (int i = 0; i < threads; ++i) loops_.push_back(std::make_unique<Loop>(i, options_, this));
+  for (int i = 0; i < threads; ++i)
+    loops_.push_back(std::make_unique<Loop>(i, options_, this));
 }
 
-LoopGroup::~LoopGroup() { stop(); }
+LoopGroup::~LoopGroup() {
+  stop();
+}
 
 Result<int> make_listen_socket(const std::string& host, uint16_t port, int backlog) {
   addrinfo hints{};
@@ -77,7 +80,8 @@ void LoopGroup::start() {
 }
 
 void LoopGroup::shutdown(uint32_t timeout_ms) {
-  for (auto& loop : loops_) loop->begin_shutdown(timeout_ms);
+  for (auto& loop : loops_)
+    loop->begin_shutdown(timeout_ms);
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -85,7 +89,8 @@ void LoopGroup::shutdown(uint32_t timeout_ms) {
 }
 
 void LoopGroup::stop() {
-  for (auto& loop : loops_) loop->stop();
+  for (auto& loop : loops_)
+    loop->stop();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -100,6 +105,8 @@ bool LoopGroup::try_admit() {
   return false;
 }
 
-void LoopGroup::release_admission() { live_.fetch_sub(1, std::memory_order_relaxed); }
+void LoopGroup::release_admission() {
+  live_.fetch_sub(1, std::memory_order_relaxed);
+}
 
 }  // namespace sb::net

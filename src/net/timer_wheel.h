@@ -58,7 +58,7 @@ class TimerWheel {
   static constexpr size_t kExpired = kSlots;  // extra list: due timers about to fire
 
   std::vector<Timer*> slots_;  // heads of intrusive doubly linked lists (kSlots + 1)
-  uint64_t current_tick_;      // every tick < current_tick_ has been processed; arm() counts from it
+  uint64_t current_tick_;  // every tick < current_tick_ has been processed; arm() counts from it
   size_t count_ = 0;
 };
 

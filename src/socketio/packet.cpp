@@ -228,7 +228,8 @@ Result<void> check_payload(Packet& p, const DecodeLimits& limits, bool padded) {
   // Fast path: with no more opening brackets than the limit (brackets in strings included),
   // the nesting cannot exceed it. The exact scan runs only for payloads that might.
   size_t opens = 0;
-  for (char c : p.data) opens += static_cast<size_t>(c == '[') + static_cast<size_t>(c == '{');
+  for (char c : p.data)
+    opens += static_cast<size_t>(c == '[') + static_cast<size_t>(c == '{');
   if (opens > limits.max_depth && !depth_within(p.data, limits.max_depth)) return kErrDepth;
   if (set_depth(st, limits.max_depth)) return Error{Errc::kIo, "JSON parser allocation failed"};
   element root;

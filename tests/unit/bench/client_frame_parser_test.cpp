@@ -16,14 +16,16 @@ using Ev = std::vector<std::string>;
 
 Bytes frame(ws::Opcode op, std::string_view payload, bool fin = true, bool rsv1 = false) {
   Bytes out;
-  ws::append_frame(out, op, std::span(reinterpret_cast<const uint8_t*>(payload.data()), payload.size()),
-                   fin, rsv1);
+  ws::append_frame(out, op,
+                   std::span(reinterpret_cast<const uint8_t*>(payload.data()), payload.size()), fin,
+                   rsv1);
   return out;
 }
 
 Bytes cat(std::initializer_list<Bytes> parts) {
   Bytes out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  for (const auto& p : parts)
+    out.insert(out.end(), p.begin(), p.end());
   return out;
 }
 
@@ -47,7 +49,8 @@ struct Outcome {
 
 // Feeds `chunks` the way the loop does: unconsumed bytes are kept and presented again, followed
 // by the next chunk.
-Outcome feed_chunks(const std::vector<Bytes>& chunks, ClientFrameParser parser = ClientFrameParser()) {
+Outcome feed_chunks(const std::vector<Bytes>& chunks,
+                    ClientFrameParser parser = ClientFrameParser()) {
   Recorder rec;
   Bytes pending;
   Outcome o;
@@ -65,7 +68,9 @@ Outcome feed_chunks(const std::vector<Bytes>& chunks, ClientFrameParser parser =
   return o;
 }
 
-Outcome whole(const Bytes& wire) { return feed_chunks({wire}); }
+Outcome whole(const Bytes& wire) {
+  return feed_chunks({wire});
+}
 
 // Every split into two pieces, and byte by byte, gives the same events as the whole input.
 void expect_every_split(const Bytes& wire, const Ev& want) {
@@ -78,7 +83,8 @@ void expect_every_split(const Bytes& wire, const Ev& want) {
     ASSERT_EQ(o.events, want) << "split at " << i;
   }
   std::vector<Bytes> bytewise;
-  for (uint8_t x : wire) bytewise.push_back(Bytes{x});
+  for (uint8_t x : wire)
+    bytewise.push_back(Bytes{x});
   EXPECT_EQ(feed_chunks(bytewise).events, want);
 }
 
@@ -108,12 +114,12 @@ TEST(ClientFrameParser, LengthEncodingsEverySplit) {
 }
 
 TEST(ClientFrameParser, StreamOfFramesEverySplit) {
-  const Bytes wire = cat({frame(ws::Opcode::kText, "one"), frame(ws::Opcode::kText, "Hel", false),
-                          frame(ws::Opcode::kPing, "p1"), frame(ws::Opcode::kContinuation, "lo ", false),
-                          frame(ws::Opcode::kPong, "q"), frame(ws::Opcode::kContinuation, "world", true),
-                          frame(ws::Opcode::kBinary, std::string(200, 'b')),
-                          frame(ws::Opcode::kBinary, "", false),
-                          frame(ws::Opcode::kContinuation, "z", true)});
+  const Bytes wire =
+      cat({frame(ws::Opcode::kText, "one"), frame(ws::Opcode::kText, "Hel", false),
+           frame(ws::Opcode::kPing, "p1"), frame(ws::Opcode::kContinuation, "lo ", false),
+           frame(ws::Opcode::kPong, "q"), frame(ws::Opcode::kContinuation, "world", true),
+           frame(ws::Opcode::kBinary, std::string(200, 'b')), frame(ws::Opcode::kBinary, "", false),
+           frame(ws::Opcode::kContinuation, "z", true)});
   expect_every_split(wire, Ev{"text:one", "ping:p1", "pong:q", "text:Hello world",
                               "binary:" + std::string(200, 'b'), "binary:z"});
 }
@@ -121,8 +127,9 @@ TEST(ClientFrameParser, StreamOfFramesEverySplit) {
 TEST(ClientFrameParser, CloseFrameEverySplit) {
   Bytes close;
   ws::append_close(close, 1001, "going away");
-  expect_every_split(cat({frame(ws::Opcode::kText, "last"), close, frame(ws::Opcode::kText, "ignored")}),
-                     Ev{"text:last", "close:1001:going away"});
+  expect_every_split(
+      cat({frame(ws::Opcode::kText, "last"), close, frame(ws::Opcode::kText, "ignored")}),
+      Ev{"text:last", "close:1001:going away"});
   expect_every_split(frame(ws::Opcode::kClose, ""), Ev{"close:1005:"});
 }
 
@@ -133,7 +140,8 @@ TEST(ClientFrameParser, ProtocolErrors) {
   EXPECT_EQ(whole(masked).error, 1002);
   // Continuation without a message; new message inside a fragmented one.
   EXPECT_EQ(whole(frame(ws::Opcode::kContinuation, "x")).error, 1002);
-  EXPECT_EQ(whole(cat({frame(ws::Opcode::kText, "a", false), frame(ws::Opcode::kText, "b")})).error, 1002);
+  EXPECT_EQ(whole(cat({frame(ws::Opcode::kText, "a", false), frame(ws::Opcode::kText, "b")})).error,
+            1002);
   // Fragmented or oversized control frame.
   EXPECT_EQ(whole(frame(ws::Opcode::kPing, "x", false)).error, 1002);
   Bytes big_ping = {0x89, 126, 0, 200};
@@ -144,25 +152,27 @@ TEST(ClientFrameParser, ProtocolErrors) {
   EXPECT_EQ(whole(Bytes{0xa1, 0x00}).error, 1002);
   EXPECT_EQ(whole(Bytes{0x83, 0x00}).error, 1002);
   // Too big for the limit (checked from the header).
-  EXPECT_EQ(feed_chunks({frame(ws::Opcode::kBinary, std::string(100, 'x'))}, ClientFrameParser(50)).error,
-            1009);
+  EXPECT_EQ(
+      feed_chunks({frame(ws::Opcode::kBinary, std::string(100, 'x'))}, ClientFrameParser(50)).error,
+      1009);
 }
 
 TEST(ClientFrameParser, CompressedMessagesEverySplit) {
   ws::Deflater deflater(15, true);
   const std::string text = "hello hello hello hello hello hello, compressed world";
   Bytes compressed;
-  ASSERT_TRUE(deflater.compress(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
-                                compressed));
+  ASSERT_TRUE(deflater.compress(
+      std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), compressed));
   Bytes wire;
   ws::append_frame(wire, ws::Opcode::kText, compressed, true, true);
   wire = cat({wire, frame(ws::Opcode::kText, "plain"), wire});
   for (size_t i = 0; i <= wire.size(); ++i) {
     ClientFrameParser p;
     p.enable_deflate(15, true);
-    const Outcome o = feed_chunks({Bytes(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(i)),
-                                   Bytes(wire.begin() + static_cast<std::ptrdiff_t>(i), wire.end())},
-                                  std::move(p));
+    const Outcome o =
+        feed_chunks({Bytes(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(i)),
+                     Bytes(wire.begin() + static_cast<std::ptrdiff_t>(i), wire.end())},
+                    std::move(p));
     ASSERT_EQ(o.error, 0) << i;
     ASSERT_EQ(o.events, (Ev{"text:" + text, "text:plain", "text:" + text})) << i;
   }

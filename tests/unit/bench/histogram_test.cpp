@@ -36,7 +36,8 @@ TEST(Histogram, BucketsAreContiguousAndTight) {
     ASSERT_EQ(Histogram::index_of(expected_low), i);
     ASSERT_EQ(Histogram::index_of(hi), i);
     // Relative width bound (exact below 256).
-    ASSERT_LE(static_cast<double>(hi - expected_low), static_cast<double>(expected_low) / 128.0) << i;
+    ASSERT_LE(static_cast<double>(hi - expected_low), static_cast<double>(expected_low) / 128.0)
+        << i;
     expected_low = hi + 1;
   }
   EXPECT_EQ(expected_low, Histogram::kMaxValue + 1);
@@ -50,7 +51,8 @@ TEST(Histogram, EmptyAndSingle) {
   EXPECT_EQ(h.max(), 0u);
   EXPECT_EQ(h.min(), 0u);
   h.record(123456789);
-  for (double p : {0.0, 50.0, 99.9, 100.0}) EXPECT_EQ(h.percentile(p), 123456789u) << p;
+  for (double p : {0.0, 50.0, 99.9, 100.0})
+    EXPECT_EQ(h.percentile(p), 123456789u) << p;
   EXPECT_EQ(h.min(), 123456789u);
   EXPECT_DOUBLE_EQ(h.mean(), 123456789.0);
 }
@@ -62,7 +64,8 @@ TEST(Histogram, SmallValuesAreExact) {
     h.record(i);
     v.push_back(i);
   }
-  for (double p : {1.0, 25.0, 50.0, 90.0, 99.0, 100.0}) EXPECT_EQ(h.percentile(p), oracle(v, p));
+  for (double p : {1.0, 25.0, 50.0, 90.0, 99.0, 100.0})
+    EXPECT_EQ(h.percentile(p), oracle(v, p));
 }
 
 TEST(Histogram, PercentilesMatchSortedOracle) {
@@ -79,7 +82,8 @@ TEST(Histogram, PercentilesMatchSortedOracle) {
   }
   for (const auto& values : sets) {
     Histogram h;
-    for (uint64_t x : values) h.record(x);
+    for (uint64_t x : values)
+      h.record(x);
     ASSERT_EQ(h.count(), values.size());
     EXPECT_EQ(h.max(), *std::max_element(values.begin(), values.end()));
     EXPECT_EQ(h.min(), *std::min_element(values.begin(), values.end()));

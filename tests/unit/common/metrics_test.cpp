@@ -35,7 +35,8 @@ Counter& labelled(const char* which) {
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
+  for (std::string line; std::getline(in, line);)
+    out.push_back(line);
   return out;
 }
 
@@ -91,12 +92,14 @@ TEST(MetricsTest, SlotsAreSummedAcrossThreads) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([t, &c, &g] {
       set_thread_slot(t + 1);  // one writer per slot, like loop threads
-      for (int i = 0; i < kIncs; ++i) c.inc();
+      for (int i = 0; i < kIncs; ++i)
+        c.inc();
       g.add(t + 1);
       g.add(-1);
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   EXPECT_EQ(c.value() - c0, int64_t{kThreads} * kIncs);
   EXPECT_EQ(g.value() - g0, kThreads * (kThreads + 1) / 2 - kThreads);
   EXPECT_EQ(value_of("sb_test_events_total"), c.value());
@@ -122,10 +125,12 @@ TEST(MetricsTest, SharedSlotDoesNotLoseIncrements) {
       ready.fetch_add(1);
       while (ready.load() < kThreads) {
       }  // start together so the writers really overlap
-      for (int i = 0; i < kIncs; ++i) c.inc();  // slot 0, shared
+      for (int i = 0; i < kIncs; ++i)
+        c.inc();  // slot 0, shared
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   EXPECT_EQ(c.value() - c0, int64_t{kThreads} * kIncs) << "increments lost in the shared slot";
 }
 
@@ -159,8 +164,10 @@ TEST(MetricsTest, RenderPrometheusFormat) {
       samples[l.substr(0, sp)] = std::stoll(l.substr(sp + 1));
     }
   }
-  for (const auto& [name, n] : help_count) EXPECT_EQ(n, 1) << "HELP repeated for " << name;
-  for (const auto& [name, n] : type_count) EXPECT_EQ(n, 1) << "TYPE repeated for " << name;
+  for (const auto& [name, n] : help_count)
+    EXPECT_EQ(n, 1) << "HELP repeated for " << name;
+  for (const auto& [name, n] : type_count)
+    EXPECT_EQ(n, 1) << "TYPE repeated for " << name;
   EXPECT_EQ(type_of["sb_test_events_total"], "counter");
   EXPECT_EQ(type_of["sb_test_level"], "gauge");
   EXPECT_EQ(type_of["sb_test_requests_total"], "counter") << "TYPE uses the bare name";
@@ -209,7 +216,8 @@ TEST(MetricsTest, FamilySamplesAreContiguous) {
   }
   ASSERT_EQ(family_lines.size(), 4u);  // HELP, TYPE, two samples
   for (size_t i = 1; i < family_lines.size(); ++i) {
-    EXPECT_EQ(family_lines[i], family_lines[i - 1] + 1) << "family split at line " << family_lines[i];
+    EXPECT_EQ(family_lines[i], family_lines[i - 1] + 1)
+        << "family split at line " << family_lines[i];
   }
 }
 

@@ -56,8 +56,10 @@ TEST(UniqueFunctionTest, CaptureDestroyedExactlyOnce) {
   int destroyed = 0;
   {
     std::vector<UniqueFunction<void()>> tasks;
-    for (int i = 0; i < 100; ++i) tasks.emplace_back([t = Tracker(&destroyed)] {});
-    for (auto& t : tasks) t();
+    for (int i = 0; i < 100; ++i)
+      tasks.emplace_back([t = Tracker(&destroyed)] {});
+    for (auto& t : tasks)
+      t();
     EXPECT_EQ(destroyed, 0) << "vector growth must move, not copy-and-destroy, captures";
   }
   EXPECT_EQ(destroyed, 100);

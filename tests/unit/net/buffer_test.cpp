@@ -220,7 +220,8 @@ TEST(SharedBufferTest, CrossThreadWrapAndCopy) {
   constexpr int kThreads = 8;
   constexpr int kCopies = 1000;
   std::string payload(1000, '\0');
-  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
+  for (size_t i = 0; i < payload.size(); ++i)
+    payload[i] = static_cast<char>('a' + i % 26);
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   {
@@ -230,17 +231,21 @@ TEST(SharedBufferTest, CrossThreadWrapAndCopy) {
         SharedBuffer local(std::move(mine));
         std::vector<SharedBuffer> copies;
         copies.reserve(kCopies);
-        for (int i = 0; i < kCopies; ++i) copies.push_back(local);
+        for (int i = 0; i < kCopies; ++i)
+          copies.push_back(local);
         bool good = true;
-        for (const auto& c : copies) good = good && c.view() == payload;
+        for (const auto& c : copies)
+          good = good && c.view() == payload;
         // Release in a scrambled order.
-        for (size_t i = 0; i < copies.size(); i += 2) copies[i] = SharedBuffer();
+        for (size_t i = 0; i < copies.size(); i += 2)
+          copies[i] = SharedBuffer();
         copies.clear();
         if (good && local.view() == payload) ok.fetch_add(1);
       });
     }
   }  // the producer's handle goes first
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(ok.load(), kThreads);
 }
 
@@ -252,8 +257,10 @@ TEST(SharedBufferTest, CrossLoopPostWrapAndCopy) {
   LoopOptions opts;
   std::vector<std::unique_ptr<Loop>> loops;
   std::vector<std::thread> threads;
-  for (int i = 0; i < kLoops; ++i) loops.push_back(std::make_unique<Loop>(i, opts, nullptr));
-  for (auto& l : loops) threads.emplace_back([lp = l.get()] { lp->run(); });
+  for (int i = 0; i < kLoops; ++i)
+    loops.push_back(std::make_unique<Loop>(i, opts, nullptr));
+  for (auto& l : loops)
+    threads.emplace_back([lp = l.get()] { lp->run(); });
 
   std::atomic<int> done{0};
   std::atomic<int> bad{0};
@@ -264,21 +271,22 @@ TEST(SharedBufferTest, CrossLoopPostWrapAndCopy) {
     std::string text = "round-" + std::to_string(round) + std::string(200, 'z');
     BlobPtr blob = BlobPtr::copy_of(text);
     for (int i = 0; i < kLoops; ++i) {
-      loops[static_cast<size_t>(i)]->post(
-          [b = blob, text, &kept, i, &done, &bad]() mutable {
-            SharedBuffer local(std::move(b));
-            auto& mine = kept[static_cast<size_t>(i)];
-            mine.clear();
-            for (int k = 0; k < kCopies; ++k) mine.push_back(local);
-            if (mine.back().view() != text) bad.fetch_add(1);
-            done.fetch_add(1);
-          });
+      loops[static_cast<size_t>(i)]->post([b = blob, text, &kept, i, &done, &bad]() mutable {
+        SharedBuffer local(std::move(b));
+        auto& mine = kept[static_cast<size_t>(i)];
+        mine.clear();
+        for (int k = 0; k < kCopies; ++k)
+          mine.push_back(local);
+        if (mine.back().view() != text) bad.fetch_add(1);
+        done.fetch_add(1);
+      });
     }
   }
   // Final task per loop: drop what it keeps, on its own thread.
   std::vector<std::promise<void>> cleared(kLoops);
   std::vector<std::future<void>> cleared_f;
-  for (auto& p : cleared) cleared_f.push_back(p.get_future());
+  for (auto& p : cleared)
+    cleared_f.push_back(p.get_future());
   for (int i = 0; i < kLoops; ++i) {
     loops[static_cast<size_t>(i)]->post([&kept, &cleared, i] {
       kept[static_cast<size_t>(i)].clear();
@@ -288,8 +296,10 @@ TEST(SharedBufferTest, CrossLoopPostWrapAndCopy) {
   for (auto& f : cleared_f) {
     EXPECT_EQ(f.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   }
-  for (auto& l : loops) l->stop();
-  for (auto& t : threads) t.join();
+  for (auto& l : loops)
+    l->stop();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(done.load(), kLoops * kRounds);
   EXPECT_EQ(bad.load(), 0);
 }

@@ -243,7 +243,8 @@ TEST(LoopGroupTest, TwoLoopsServeTwoHundredEchoClients) {
     ASSERT_TRUE(clients.back()->connected()) << "client " << i;
   }
   for (int i = 0; i < kClients; ++i) {
-    std::string msg = "client-" + std::to_string(i) + "|" + std::string(static_cast<size_t>(i), 'x');
+    std::string msg =
+        "client-" + std::to_string(i) + "|" + std::string(static_cast<size_t>(i), 'x');
     ASSERT_TRUE(clients[static_cast<size_t>(i)]->echo_roundtrip(msg)) << "client " << i;
   }
   // Interleaved second round: every connection keeps its own stream.
@@ -260,7 +261,8 @@ TEST(LoopGroupTest, TwoLoopsServeTwoHundredEchoClients) {
   EXPECT_TRUE(wait_until([&] { return stats.closes.load() == kClients; }));
   g.stop();
   std::lock_guard lock(stats.mu);
-  for (CloseReason r : stats.reasons) EXPECT_EQ(r, CloseReason::kPeerClosed);
+  for (CloseReason r : stats.reasons)
+    EXPECT_EQ(r, CloseReason::kPeerClosed);
 }
 
 TEST(LoopGroupTest, MaxConnectionsRejectsTheSixth) {
@@ -304,13 +306,14 @@ TEST(LoopGroupTest, MaxConnectionsRejectsTheSixth) {
   g.stop();
 }
 
-// BUG (src/net/loop.cpp:203 retire() vs :162 accept_from() / :175 adopt()): Loop::retire() calls group_->release_admission() for
-// every connection, but only accept_from() calls try_admit(); a connection that entered through
-// Loop::adopt() (documented: "from another loop or a client connect()") is never admitted. When it
-// closes, LoopGroup::live_ is decremented once too often: with no other connection it wraps to
-// 4294967295 and every later accept is rejected as over the limit (with others, the limit silently
-// grows by one per adopted connection). Fix: admit in adopt() (try_admit, or an `admitted_` flag on
-// Connection set by accept_from and checked in retire before release_admission()).
+// BUG (src/net/loop.cpp:203 retire() vs :162 accept_from() / :175 adopt()): Loop::retire() calls
+// group_->release_admission() for every connection, but only accept_from() calls try_admit(); a
+// connection that entered through Loop::adopt() (documented: "from another loop or a client
+// connect()") is never admitted. When it closes, LoopGroup::live_ is decremented once too often:
+// with no other connection it wraps to 4294967295 and every later accept is rejected as over the
+// limit (with others, the limit silently grows by one per adopted connection). Fix: admit in
+// adopt() (try_admit, or an `admitted_` flag on Connection set by accept_from and checked in retire
+// before release_admission()).
 TEST(LoopGroupTest, AdoptedConnectionDoesNotCorruptAdmission) {
   LoopOptions o;
   o.max_connections = 5;
@@ -332,7 +335,8 @@ TEST(LoopGroupTest, AdoptedConnectionDoesNotCorruptAdmission) {
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(g.connection_count(), 0u);
   Client c(*port);
-  EXPECT_TRUE(c.echo_roundtrip("admitted?")) << "accepts are refused after an adopted connection closed";
+  EXPECT_TRUE(c.echo_roundtrip("admitted?"))
+      << "accepts are refused after an adopted connection closed";
   g.stop();
 }
 
@@ -375,7 +379,8 @@ TEST(LoopGroupTest, GracefulShutdownLetsEveryConnectionSayGoodbye) {
   EXPECT_EQ(stats.closes.load(), kClients);
   {
     std::lock_guard lock(stats.mu);
-    for (CloseReason r : stats.reasons) EXPECT_EQ(r, CloseReason::kShutdown);
+    for (CloseReason r : stats.reasons)
+      EXPECT_EQ(r, CloseReason::kShutdown);
   }
   EXPECT_EQ(metric("sb_connections_closed_total{reason=\"shutdown\"}") - closed_before, kClients);
   EXPECT_EQ(g.connection_count(), 0u);
@@ -434,9 +439,13 @@ void shutdown_timeout_test(bool handler_ignores_shutdown, bool idle_first) {
   EXPECT_EQ(g.connection_count(), 0u);
 }
 
-TEST(LoopGroupTest, ShutdownTimesOutWhenHandlerIgnoresIt) { shutdown_timeout_test(true, false); }
+TEST(LoopGroupTest, ShutdownTimesOutWhenHandlerIgnoresIt) {
+  shutdown_timeout_test(true, false);
+}
 
-TEST(LoopGroupTest, ShutdownTimesOutWhenClientNeverCloses) { shutdown_timeout_test(false, false); }
+TEST(LoopGroupTest, ShutdownTimesOutWhenClientNeverCloses) {
+  shutdown_timeout_test(false, false);
+}
 
 // BUG: same root cause as LoopTest.DISABLED_TimerArmedAfterIdleSpellWaitsFullDelay. After the loop
 // sat idle in epoll_wait for longer than the timeout, begin_shutdown() arms shutdown_timer_ from a
@@ -491,10 +500,10 @@ TEST(LoopGroupTest, StopWithConnectedClientsJoinsAndClosesThem) {
 // ============================================================================================
 
 struct EmfileReport {
-  int64_t cpu_us = -1;          // process CPU time over one second while the backlog is stuck
-  int64_t accept_errors = -1;   // sb_accept_errors_total growth in that second
+  int64_t cpu_us = -1;         // process CPU time over one second while the backlog is stuck
+  int64_t accept_errors = -1;  // sb_accept_errors_total growth in that second
   int64_t accept_errors_total = -1;
-  int64_t accepted = -1;        // sb_connections_accepted_total growth since the child started
+  int64_t accepted = -1;  // sb_connections_accepted_total growth since the child started
 };
 
 // The RLIMIT_NOFILE value that leaves exactly `room` free descriptor numbers (the limit bounds
@@ -589,9 +598,7 @@ TEST(LoopGroupTest, EmfileBacksOffWithoutSpinningAndRecovers) {
   }
   ::close(ctl[0]);
   ::close(res[1]);
-  auto finish = [&](char cmd) {
-    [[maybe_unused]] ssize_t w = ::write(ctl[1], &cmd, 1);
-  };
+  auto finish = [&](char cmd) { [[maybe_unused]] ssize_t w = ::write(ctl[1], &cmd, 1); };
   uint16_t port = 0;
   ASSERT_TRUE(read_full(res[0], &port, sizeof(port), 20000)) << "child did not start";
 
@@ -610,7 +617,8 @@ TEST(LoopGroupTest, EmfileBacksOffWithoutSpinningAndRecovers) {
               static_cast<long long>(rep.cpu_us), static_cast<long long>(rep.accept_errors),
               static_cast<long long>(rep.accepted));
   EXPECT_GE(rep.accept_errors, 1) << "accept() should be failing with EMFILE";
-  EXPECT_LT(rep.accept_errors, 100) << "accept errors in one second: the listener is not backed off";
+  EXPECT_LT(rep.accept_errors, 100)
+      << "accept errors in one second: the listener is not backed off";
   EXPECT_LT(rep.cpu_us, 500000) << "the loop spins on a listener it cannot accept from";
   EXPECT_LE(rep.accepted, kEmfileRoom);
   // Exactly the accepted clients are served.

@@ -47,7 +47,9 @@ int64_t metric(const std::string& name) {
   int64_t v = metrics::value_of(name);
   return v < 0 ? 0 : v;  // not registered yet: nothing counted
 }
-int64_t send_calls() { return metric("sb_net_send_calls_total"); }
+int64_t send_calls() {
+  return metric("sb_net_send_calls_total");
+}
 int64_t closed_total(const char* reason) {
   return metric(std::string("sb_connections_closed_total{reason=\"") + reason + "\"}");
 }
@@ -122,8 +124,8 @@ std::string read_n(int fd, size_t n) {
 
 struct ReadResult {
   std::string data;
-  bool eof = false;     // orderly EOF seen
-  int error = 0;        // errno if the read failed (ECONNRESET, EAGAIN on timeout...)
+  bool eof = false;  // orderly EOF seen
+  int error = 0;     // errno if the read failed (ECONNRESET, EAGAIN on timeout...)
 };
 
 ReadResult read_to_eof(int fd, size_t max_bytes = 64 << 20) {
@@ -192,7 +194,9 @@ class FnHandler : public ConnectionHandler {
   Hooks h_;
 };
 
-std::unique_ptr<ConnectionHandler> handler(Hooks h) { return std::make_unique<FnHandler>(std::move(h)); }
+std::unique_ptr<ConnectionHandler> handler(Hooks h) {
+  return std::make_unique<FnHandler>(std::move(h));
+}
 
 std::string_view as_sv(std::span<uint8_t> d) {
   return {reinterpret_cast<const char*>(d.data()), d.size()};
@@ -381,7 +385,7 @@ TEST(LoopTest, HandlerGetsOnCloseOnceThenIsDestroyed) {
                                                .destroyed = [&] { destroyed = true; }}));
   r.run_sync([&] {
     c->close();
-    c->close();                           // idempotent
+    c->close();                             // idempotent
     c->abort(CloseReason::kProtocolError);  // escalating keeps the first reason
     c->write("ignored after close");
   });
@@ -415,15 +419,17 @@ TEST(LoopTest, HundredSmallWritesInOneOnDataLeaveInOneSendmsg) {
   LoopRunner r;
   SocketPair& sp = r.pair();
   r.adopt(sp.loop_fd, handler({.data = [](Connection& c, std::span<uint8_t> d) {
-    for (int i = 0; i < 100; ++i) c.write(std::string_view(i % 2 ? "a" : "b", 1));
-    return d.size();
-  }}));
+            for (int i = 0; i < 100; ++i)
+              c.write(std::string_view(i % 2 ? "a" : "b", 1));
+            return d.size();
+          }}));
   r.barrier();
   const int64_t before = send_calls();
   ASSERT_TRUE(write_all(sp.peer, "!"));
   std::string got = read_n(sp.peer, 100);
   ASSERT_EQ(got.size(), 100u);
-  for (int i = 0; i < 100; ++i) ASSERT_EQ(got[static_cast<size_t>(i)], i % 2 ? 'a' : 'b');
+  for (int i = 0; i < 100; ++i)
+    ASSERT_EQ(got[static_cast<size_t>(i)], i % 2 ? 'a' : 'b');
   r.barrier();
   EXPECT_EQ(send_calls() - before, 1);
 }
@@ -442,18 +448,21 @@ TEST(LoopTest, WritesFromOnePostedTaskLeaveInOneSendmsgPerConnection) {
   const int64_t before = send_calls();
   r.run_sync([&] {
     for (Connection* c : conns) {
-      for (int i = 0; i < 50; ++i) c->write("small;");   // copied into the tail block
-      c->write(frame);                                     // referenced (>= 64 bytes)
-      auto space = c->reserve(10);                         // serialised in place
+      for (int i = 0; i < 50; ++i)
+        c->write("small;");         // copied into the tail block
+      c->write(frame);              // referenced (>= 64 bytes)
+      auto space = c->reserve(10);  // serialised in place
       std::memcpy(space.data(), "0123456789", 10);
       c->commit(10);
-      c->write(frame, 10, 20);                             // small slice: copied
+      c->write(frame, 10, 20);  // small slice: copied
     }
   });
   std::string expect;
-  for (int i = 0; i < 50; ++i) expect += "small;";
+  for (int i = 0; i < 50; ++i)
+    expect += "small;";
   expect += std::string(100, 'F') + "0123456789" + std::string(20, 'F');
-  for (auto& sp : sps) EXPECT_EQ(read_n(sp->peer, expect.size()), expect);
+  for (auto& sp : sps)
+    EXPECT_EQ(read_n(sp->peer, expect.size()), expect);
   r.barrier();
   EXPECT_EQ(send_calls() - before, kConns);
   r.run_sync([&] { frame = SharedBuffer(); });
@@ -563,7 +572,8 @@ TEST(LoopTest, WritesAcrossTurnsWhileBlockedAppendInOrder) {
   Connection* c = r.adopt(sp.loop_fd, echo());
   std::string expect;
   for (int turn = 0; turn < 50; ++turn) {
-    std::string chunk = pattern(20000 + static_cast<size_t>(turn) * 37, static_cast<uint32_t>(turn));
+    std::string chunk =
+        pattern(20000 + static_cast<size_t>(turn) * 37, static_cast<uint32_t>(turn));
     expect += chunk;
     r.run_sync([&] { c->write(chunk); });
   }
@@ -592,7 +602,8 @@ TEST(LoopTest, OutboundOverflowInOneTurnClosesOnlyThatConnection) {
   const int64_t before = closed_total("outbound_overflow");
   const std::string piece(16 << 10, 'v');
   r.run_sync([&] {
-    for (int i = 0; i < 64; ++i) v->write(piece);  // 1 MiB, 4x the limit, in one turn
+    for (int i = 0; i < 64; ++i)
+      v->write(piece);  // 1 MiB, 4x the limit, in one turn
     EXPECT_TRUE(v->open()) << "overflow must not close inside the caller's turn";
   });
   ASSERT_TRUE(wait_until([&] { return vlog.count.load() == 1; }));
@@ -680,9 +691,9 @@ TEST(LoopTest, OnDrainFiresOnceAfterHighThenLowWatermark) {
   std::atomic<int> drains{0};
   std::atomic<size_t> queued_at_drain{~size_t{0}};
   Connection* c = r.adopt(sp.loop_fd, handler({.drain = [&](Connection& conn) {
-                                                 queued_at_drain = conn.queued_bytes();
-                                                 ++drains;
-                                               }}));
+                            queued_at_drain = conn.queued_bytes();
+                            ++drains;
+                          }}));
   const std::string big = pattern(1 << 20, 3);
   bool high = false;
   r.run_sync([&] {
@@ -1027,9 +1038,13 @@ void line_split_test(size_t receive_buffer_bytes) {
   EXPECT_EQ(lc.lines(), expect);
 }
 
-TEST(LoopTest, PartialLinesAreReassembledAcrossReads) { line_split_test(256 << 10); }
+TEST(LoopTest, PartialLinesAreReassembledAcrossReads) {
+  line_split_test(256 << 10);
+}
 
-TEST(LoopTest, PartialLinesWithTinyReceiveBuffer) { line_split_test(7); }
+TEST(LoopTest, PartialLinesWithTinyReceiveBuffer) {
+  line_split_test(7);
+}
 
 TEST(LoopTest, LineSplitAtEveryPosition) {
   LoopOptions o;
@@ -1106,23 +1121,27 @@ void set_handler_test(size_t receive_buffer_bytes) {
   r.run_sync([&] { EXPECT_EQ(second_got, "first-frame-bytes;more!"); });
 }
 
-TEST(LoopTest, SetHandlerMidBufferPassesRestToNewHandler) { set_handler_test(256 << 10); }
+TEST(LoopTest, SetHandlerMidBufferPassesRestToNewHandler) {
+  set_handler_test(256 << 10);
+}
 
-TEST(LoopTest, SetHandlerMidBufferWithTinyReads) { set_handler_test(5); }
+TEST(LoopTest, SetHandlerMidBufferWithTinyReads) {
+  set_handler_test(5);
+}
 
 TEST(LoopTest, SetHandlerAndConsumeEverythingDoesNotCallNewHandler) {
   LoopRunner r;
   SocketPair& sp = r.pair();
   std::atomic<int> second{0};
   r.adopt(sp.loop_fd, handler({.data = [&](Connection& c, std::span<uint8_t> d) {
-    c.set_handler(handler({.data = [&](Connection& c2, std::span<uint8_t> d2) {
-      ++second;
-      c2.write("2");
-      return d2.size();
-    }}));
-    c.write("1");
-    return d.size();
-  }}));
+            c.set_handler(handler({.data = [&](Connection& c2, std::span<uint8_t> d2) {
+              ++second;
+              c2.write("2");
+              return d2.size();
+            }}));
+            c.write("1");
+            return d.size();
+          }}));
   ASSERT_TRUE(write_all(sp.peer, "a"));
   EXPECT_EQ(read_n(sp.peer, 1), "1");
   r.barrier();
@@ -1163,11 +1182,11 @@ TEST(LoopTest, PauseAndResumeReading) {
   SocketPair& sp = r.pair();
   std::string got;  // loop thread
   Connection* c = r.adopt(sp.loop_fd, handler({.data = [&](Connection& conn, std::span<uint8_t> d) {
-    got.append(as_sv(d));
-    conn.pause_reading();
-    conn.write("p");
-    return d.size();
-  }}));
+                            got.append(as_sv(d));
+                            conn.pause_reading();
+                            conn.write("p");
+                            return d.size();
+                          }}));
   ASSERT_TRUE(write_all(sp.peer, "one"));
   EXPECT_EQ(read_n(sp.peer, 1), "p");
   ASSERT_TRUE(write_all(sp.peer, "two"));
@@ -1202,9 +1221,9 @@ TEST(LoopTest, PausedConnectionWhosePeerVanishedDoesNotSpin) {
   LoopRunner r;
   SocketPair& sp = r.pair();
   r.adopt(sp.loop_fd, handler({.data = [](Connection& c, std::span<uint8_t> d) {
-    c.pause_reading();  // e.g. backpressure from a slow downstream
-    return d.size();
-  }}));
+            c.pause_reading();  // e.g. backpressure from a slow downstream
+            return d.size();
+          }}));
   ASSERT_TRUE(write_all(sp.peer, "x"));
   r.barrier();
   sp.close_peer();
@@ -1244,7 +1263,8 @@ TEST(LoopTest, PostsFromManyThreadsRunExactlyOnceOnLoopThread) {
       }
     });
   }
-  for (auto& p : posters) p.join();
+  for (auto& p : posters)
+    p.join();
   r.run_sync([] {});  // FIFO: runs after everything posted before it
   r.run_sync([&] {
     EXPECT_EQ(wrong_thread, 0);
@@ -1328,11 +1348,10 @@ TEST(LoopTest, TimerArmedAfterIdleSpellWaitsFullDelay) {
   });
   ASSERT_TRUE(wait_until([&] { return fired.load(); }));
   r.barrier();
-  EXPECT_GE(fired_at - armed_at, 190ms) << "200 ms timer fired after "
-                                         << std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                fired_at - armed_at)
-                                                .count()
-                                         << " ms";
+  EXPECT_GE(fired_at - armed_at, 190ms)
+      << "200 ms timer fired after "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(fired_at - armed_at).count()
+      << " ms";
 }
 
 // ============================================================================================
@@ -1422,8 +1441,10 @@ int overflow_chain_child() {
     loop.post([&] {
       loop.post([&] {
         for (int i = 0; i < kChain; ++i) {
-          if (closes[static_cast<size_t>(i)] != 1) rc = 20 + i;
-          else if (reasons[static_cast<size_t>(i)] != CloseReason::kOutboundOverflow) rc = 40 + i;
+          if (closes[static_cast<size_t>(i)] != 1)
+            rc = 20 + i;
+          else if (reasons[static_cast<size_t>(i)] != CloseReason::kOutboundOverflow)
+            rc = 40 + i;
         }
         loop.stop();
       });

@@ -161,7 +161,8 @@ TEST(TimerWheelTest, RearmFromInsideOwnCallback) {
     if (fired_at.size() < 5) w.arm(t, 100, periodic);
   };
   w.arm(t, 100, periodic);
-  for (now = 1; now <= 2000; ++now) w.advance(now);
+  for (now = 1; now <= 2000; ++now)
+    w.advance(now);
   ASSERT_EQ(fired_at.size(), 5u);
   for (size_t i = 1; i < fired_at.size(); ++i) {
     EXPECT_GE(fired_at[i] - fired_at[i - 1], 100u);
@@ -255,8 +256,13 @@ TEST(TimerWheelTest, CallbackDestroysItsOwnTimer) {
 TEST(TimerWheelTest, LongDelaysSpanSeveralRotations) {
   TimerWheel w(0);
   w.advance(0);
-  const uint64_t delays[] = {kRotationMs - kTick, kRotationMs, kRotationMs + kTick,
-                             2 * kRotationMs + 5, 3 * kRotationMs + 777, 30000, 65000};
+  const uint64_t delays[] = {kRotationMs - kTick,
+                             kRotationMs,
+                             kRotationMs + kTick,
+                             2 * kRotationMs + 5,
+                             3 * kRotationMs + 777,
+                             30000,
+                             65000};
   std::vector<std::unique_ptr<Timer>> timers;
   std::vector<uint64_t> fired_at(std::size(delays), 0);
   uint64_t now = 0;
@@ -265,7 +271,8 @@ TEST(TimerWheelTest, LongDelaysSpanSeveralRotations) {
     w.arm(*timers.back(), delays[i], [&fired_at, &now, i] { fired_at[i] = now; });
   }
   // Advance in 7 ms steps: every slot gets visited repeatedly, each round of the wheel passes by.
-  for (now = 7; now <= 70000; now += 7) w.advance(now);
+  for (now = 7; now <= 70000; now += 7)
+    w.advance(now);
   for (size_t i = 0; i < std::size(delays); ++i) {
     EXPECT_GE(fired_at[i], delays[i]) << "timer " << delays[i] << " ms fired early";
     EXPECT_LE(fired_at[i], delays[i] + 3 * kTick) << "timer " << delays[i] << " ms fired late";
