@@ -1,4 +1,4 @@
-// switchboard: the node binary. Subcommands: `serve` (now); `lb`, `cluster`, `bench` come with
+// switchboard: the node binary. Subcommands: `serve` and `bench`; `lb` and `cluster` come with
 // their issues. Configuration errors are reported here and exit 2; nothing below main throws
 // past start-up.
 
@@ -10,7 +10,9 @@
 #include "config.h"
 #include "serve.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"Switchboard: a Socket.IO-compatible real-time server"};
   app.require_subcommand(1);
   sb::app::ServeConfig serve_cfg;
@@ -19,15 +21,23 @@ int main(int argc, char** argv) {
   sb::app::add_bench_command(app);  // runs from its own callback
   CLI11_PARSE(app, argc, argv);
 
-  try {
-    if (serve->parsed()) {
-      sb::app::apply_config_file(*serve, serve_cfg);
-      sb::app::finalize(serve_cfg, argv[0]);
-      return sb::app::run_serve(serve_cfg);
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "switchboard: %s\n", e.what());
-    return 2;
+  if (serve->parsed()) {
+    sb::app::apply_config_file(*serve, serve_cfg);
+    sb::app::finalize(serve_cfg, argv[0]);
+    return sb::app::run_serve(serve_cfg);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "switchboard: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "switchboard: unexpected error\n");
+  }
+  return 2;
 }

@@ -290,12 +290,13 @@ ParseResult RequestParser::finish(std::string_view /*data*/, size_t head_end, Re
       case 10:
         if (iequals(h.name, "connection")) {
           for_each_token(h.value, [&](std::string_view t) {
-            if (iequals(t, "close"))
+            if (iequals(t, "close")) {
               conn_close = true;
-            else if (iequals(t, "keep-alive"))
+            } else if (iequals(t, "keep-alive")) {
               conn_keep_alive = true;
-            else if (iequals(t, "upgrade"))
+            } else if (iequals(t, "upgrade")) {
               conn_upgrade = true;
+            }
           });
         }
         break;

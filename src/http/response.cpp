@@ -49,10 +49,11 @@ size_t serialized_head_size(const Response& r, const Framing& f) {
   n += 6 + kDateLen + 2;                               // "Date: " ... CRLF
   if (!r.content_type.empty()) n += 14 + r.content_type.size() + 2;
   if (!status_has_no_body(r.status)) n += 16 + digits(announced_length(r)) + 2;
-  if (f.close)
+  if (f.close) {
     n += 19;
-  else if (f.keep_alive_header)
+  } else if (f.keep_alive_header) {
     n += 24;
+  }
   for (const Header& h : r.headers)
     n += h.name.size() + 2 + h.value.size() + 2;
   for (const Header& h : f.extra)
@@ -82,10 +83,11 @@ size_t serialize_head(const Response& r, const Framing& f, char* out) {
     o.put_uint(announced_length(r));
     o.put("\r\n");
   }
-  if (f.close)
+  if (f.close) {
     o.put("Connection: close\r\n");
-  else if (f.keep_alive_header)
+  } else if (f.keep_alive_header) {
     o.put("Connection: keep-alive\r\n");
+  }
   for (std::span<const Header> hs : {r.headers, f.extra}) {
     for (const Header& h : hs) {
       o.put(h.name);

@@ -329,12 +329,13 @@ void Session::run_backlog() {
 }
 
 void Session::settle_timer(bool partial) {
-  if (state_ == State::kBody)
+  if (state_ == State::kBody) {
     arm(TimerKind::kBody);
-  else if (partial)
+  } else if (partial) {
     arm(TimerKind::kHeader);
-  else
+  } else {
     arm(TimerKind::kIdle);
+  }
 }
 
 void Session::arm(TimerKind k) {
@@ -458,6 +459,7 @@ void Exchange::upgrade(std::unique_ptr<net::ConnectionHandler> handler,
 
 HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)), cors_(options_.cors) {
   options_.max_headers = std::min(options_.max_headers, kMaxHeadersCapacity);
+  http_metrics();  // register every HTTP metric up front: /metrics shows them at 0 from the start
 }
 
 std::unique_ptr<net::ConnectionHandler> HttpServer::make_session(net::Connection& c) const {
