@@ -1,4 +1,5 @@
 #include "ws/handshake.h"
+#include "ws/upgrade.h"
 
 #include <gtest/gtest.h>
 
@@ -134,6 +135,22 @@ TEST(Handshake, OriginPredicate) {
   EXPECT_TRUE(validate_upgrade(make_request(kGood), opts).ok());
   // No predicate: every origin allowed.
   EXPECT_TRUE(validate_upgrade(variant("Origin", "https://evil.example"), {}).ok());
+}
+
+}  // namespace
+}  // namespace sb::ws
+
+namespace sb::ws {
+namespace {
+
+TEST(SameOrigin, MatchesSchemeLessHostAndPort) {
+  EXPECT_TRUE(same_origin("http://127.0.0.1:3000", "127.0.0.1:3000"));
+  EXPECT_TRUE(same_origin("https://Example.COM", "example.com"));
+  EXPECT_FALSE(same_origin("http://127.0.0.1:3001", "127.0.0.1:3000"));
+  EXPECT_FALSE(same_origin("http://evil.example", "127.0.0.1:3000"));
+  EXPECT_FALSE(same_origin("null", "127.0.0.1:3000"));
+  EXPECT_FALSE(same_origin("http://127.0.0.1:3000", ""));
+  EXPECT_FALSE(same_origin("ftp://127.0.0.1:3000", "127.0.0.1:3000"));
 }
 
 }  // namespace
