@@ -7,10 +7,12 @@
 #include <memory>
 
 #include "common/log.h"
+#include "engineio_app.h"
 #include "http/server.h"
 #include "http/static_files.h"
 #include "net/loop_group.h"
 #include "raw_endpoints.h"
+#include "socketio_app.h"
 #include "ws/upgrade.h"
 
 namespace sb::app {
@@ -83,6 +85,10 @@ int run_serve(const ServeConfig& cfg) {
 
   http::Router& router = server.router();
   http::add_builtin_routes(router);
+  // Engine.IO echo at /engine.io/ (conformance with the official engine.io-client).
+  mount_engineio_echo(router, loops, cors, /*node_id=*/0);
+  // The founding document's chat over Socket.IO at /socket.io/ (join, chat to a room, echo).
+  mount_socketio_chat(router, loops, cors, /*node_id=*/0);
   router.add("/raw/echo", {http::Method::kGet}, ws::upgrade_route(echo, ws_opts, allow_origin));
   router.add("/raw/chat", {http::Method::kGet}, ws::upgrade_route(chat, ws_opts, allow_origin));
   http::add_static_route(router, http::StaticOptions{cfg.web_root});
@@ -100,6 +106,8 @@ int run_serve(const ServeConfig& cfg) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   SB_LOG_INFO("signal {}: shutting down (grace {} ms)", sig, cfg.shutdown_timeout_ms);
+  close_engineio_echo();
+  close_socketio_chat();
   loops.shutdown(cfg.shutdown_timeout_ms);
   SB_LOG_INFO("stopped");
   return 0;

@@ -81,6 +81,8 @@ class Session final : public net::ConnectionHandler, private FrameVisitor {
   bool deflate_negotiated() const { return deflate_.has_value(); }
   /// Free for the endpoint (e.g. an index into a per-loop member list).
   uint64_t user_tag = 0;
+  /// Free for the endpoint: the object this session belongs to, if any.
+  void* user_ptr = nullptr;
 
   // net::ConnectionHandler
   size_t on_data(net::Connection& c, std::span<uint8_t> data) override;

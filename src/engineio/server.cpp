@@ -1,0 +1,489 @@
+#include "engineio/server.h"
+
+#include <array>
+#include <chrono>
+#include <utility>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "engineio/eio_metrics.h"
+#include "engineio/http_compress.h"
+#include "engineio/query.h"
+#include "engineio/sid.h"
+#include "engineio/ws_transport.h"
+#include "net/loop.h"
+
+namespace sb::engineio {
+namespace {
+
+constexpr std::string_view kPayloadType = "text/plain; charset=UTF-8";
+
+// Request headers kept in HandshakeInfo (the rest is not copied).
+constexpr std::array<std::string_view, 10> kKeptHeaders = {
+    "host",          "origin",          "user-agent",
+    "cookie",        "referer",         "accept-language",
+    "authorization", "x-forwarded-for", "x-forwarded-proto",
+    "x-real-ip"};
+
+// True when this thread is running `loop` (Loop::run gives each loop thread metrics slot
+// index + 1). Abandonment callbacks also run from ~Loop at process exit, on the main thread,
+// when other loops may already be gone: they must not post then.
+bool on_loop_thread(const net::Loop& loop) {
+  return metrics::thread_slot() == loop.index() + 1;
+}
+
+// Node refuses an Origin with characters outside tab, 0x20-0x7e and 0x80-0xff.
+bool origin_invalid(const http::Request& req) {
+  const auto origin = req.header("origin");
+  if (!origin) return false;
+  for (const char ch : *origin) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == 0x7f || (c < 0x20 && c != '\t')) return true;
+  }
+  return false;
+}
+
+// Answers `target` (an Exchange or a PendingResponse) with a polling reply.
+template <typename Target>
+void respond_with(Target& target, const PollReply& r) {
+  std::array<http::Header, 4> hs;
+  size_t n = 0;
+  std::string_view type;
+  switch (r.kind) {
+    case PollReply::Kind::kPayload:
+      type = kPayloadType;
+      break;
+    case PollReply::Kind::kOk:
+      type = "text/html";  // Node: avoids a download dialog on some user agents (GH-43)
+      break;
+    case PollReply::Kind::kError:
+      type = "application/json";
+      break;
+    case PollReply::Kind::kEmpty:
+      break;
+  }
+  if (r.kind == PollReply::Kind::kPayload || r.kind == PollReply::Kind::kOk) {
+    hs[n++] = {"cache-control", "no-store"};
+    if (r.xss_header) hs[n++] = {"X-XSS-Protection", "0"};
+  }
+  if (r.encoding != ContentEncoding::kIdentity) {
+    hs[n++] = {"Content-Encoding", encoding_name(r.encoding)};
+  }
+  if (!r.set_cookie.empty()) hs[n++] = {"Set-Cookie", r.set_cookie};
+  target.respond(http::Response{r.status, type, r.body, std::span<const http::Header>(hs.data(), n),
+                                std::nullopt});
+}
+
+void respond_error(http::Exchange& ex, ErrorCode code) {
+  respond_with(ex, PollReply::error(code));
+}
+
+// A refused WebSocket upgrade gets Node's raw answer (400 even for code 4, text/html, the bare
+// message) and the connection is closed.
+class DiscardHandler final : public net::ConnectionHandler {
+ public:
+  size_t on_data(net::Connection& /*c*/, std::span<uint8_t> data) override { return data.size(); }
+};
+
+void abort_upgrade(http::Exchange& ex, ErrorCode code) {
+  eio_metrics().count_error(code);
+  const std::string_view msg = error_message(code);
+  std::string raw =
+      "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-type: text/html\r\n"
+      "Content-Length: " +
+      std::to_string(msg.size()) + "\r\n\r\n";
+  raw.append(msg);
+  ex.upgrade(std::make_unique<DiscardHandler>(), raw);
+  ex.connection().close();
+}
+
+bool is_old_ie(const http::Request& req) {
+  const auto ua = req.header("user-agent");
+  return ua && (ua->find(";MSIE") != std::string_view::npos ||
+                ua->find("Trident/") != std::string_view::npos);
+}
+
+PollWaiter make_waiter(const http::Exchange& ex, net::Loop& loop) {
+  PollWaiter w;
+  w.loop = loop.index();
+  const auto ae = ex.request().header("accept-encoding");
+  w.encoding = ae ? negotiate_encoding(*ae) : ContentEncoding::kIdentity;
+  w.xss_header = is_old_ie(ex.request());
+  return w;
+}
+
+}  // namespace
+
+Server::Server(Options options, Handler& handler)
+    : options_(std::move(options)), handler_(handler), bridge_(std::make_unique<WsBridge>(*this)) {
+  eio_metrics();  // registered up front: /metrics shows the series from the start
+}
+
+Server::~Server() = default;
+
+void Server::attach(http::Router& router, net::LoopGroup& loops, const http::Cors& cors) {
+  loops_ = &loops;
+  cors_ = &cors;
+  loop_count_ = loops.size();
+  per_loop_ = std::make_unique<PerLoop[]>(static_cast<size_t>(loop_count_));
+  for (int i = 0; i < loop_count_; ++i)
+    per_loop_[static_cast<size_t>(i)].loop = &loops.loop(i);
+  ws_options_.limits.max_message_size = options_.max_http_buffer_size;
+  ws_options_.deflate = options_.deflate;
+  ws_options_.deflate.enabled = options_.per_message_deflate;
+  handshake_options_.deflate = ws_options_.deflate;
+  handshake_options_.allow_origin = [&cors](std::string_view origin) {
+    return cors.origin_allowed(origin);
+  };
+  using http::Method;
+  router.add_prefix(
+      options_.path,
+      {Method::kGet, Method::kHead, Method::kPost, Method::kPut, Method::kDelete, Method::kOptions,
+       Method::kPatch},
+      [this](http::Exchange& ex) { handle(ex); }, options_.max_http_buffer_size);
+}
+
+Server::PerLoop& Server::local(net::Loop& loop) const {
+  return per_loop_[static_cast<size_t>(loop.index())];
+}
+
+net::Loop& Server::loop_at(int index) const {
+  return *per_loop_[static_cast<size_t>(index)].loop;
+}
+
+Socket* Server::find(net::Loop& loop, std::string_view sid) {
+  auto& sessions = local(loop).sessions;
+  auto it = sessions.find(sid);
+  return it == sessions.end() ? nullptr : it->second.get();
+}
+
+size_t Server::session_count(net::Loop& loop) const {
+  return local(loop).sessions.size();
+}
+
+std::string Server::make_sid(const net::Loop& loop) const {
+  return generate_sid(SidOwner{options_.node_id, static_cast<uint8_t>(loop.index())});
+}
+
+std::string Server::cookie_header(std::string_view sid) const {
+  const CookieOptions& c = options_.cookie;
+  std::string v = c.name + "=" + std::string(sid);
+  if (c.max_age_s) v += "; Max-Age=" + std::to_string(*c.max_age_s);
+  if (!c.domain.empty()) v += "; Domain=" + c.domain;
+  if (!c.path.empty()) v += "; Path=" + c.path;
+  if (c.http_only) v += "; HttpOnly";
+  if (c.secure) v += "; Secure";
+  if (!c.same_site.empty()) v += "; SameSite=" + c.same_site;
+  return v;
+}
+
+// ---- request dispatch (on the accepting loop) ----
+
+void Server::handle(http::Exchange& ex) {
+  const http::Request& req = ex.request();
+  const EngineQuery q = parse_engine_query(req.target);
+  const bool upgrade = req.upgrade && req.header("upgrade").has_value();
+  auto refuse = [&](ErrorCode code) {
+    if (upgrade) {
+      abort_upgrade(ex, code);
+    } else {
+      respond_error(ex, code);
+    }
+  };
+  // The same key twice is ambiguous (a balancer may route on the first sid, we would read the
+  // last): refused rather than guessed.
+  if (q.duplicate) return refuse(ErrorCode::kBadRequest);
+  const std::optional<Transport> transport =
+      q.transport ? parse_transport(*q.transport) : std::nullopt;
+  if (!transport || !options_.transport_enabled(*transport)) {
+    return refuse(ErrorCode::kTransportUnknown);
+  }
+  if (origin_invalid(req)) return refuse(ErrorCode::kBadRequest);
+  const bool eio4 = q.eio && *q.eio == "4";
+
+  if (q.sid && !q.sid->empty()) {  // Node: an empty sid is no sid
+    const std::optional<SidOwner> owner = decode_sid(*q.sid);
+    if (!owner || owner->node_id != options_.node_id || owner->loop_id >= loop_count_) {
+      return refuse(ErrorCode::kUnknownSid);
+    }
+    if (upgrade) {
+      if (*transport != Transport::kWebSocket) return refuse(ErrorCode::kBadRequest);
+      return handle_upgrade(ex, &*q.sid, eio4);
+    }
+    return handle_polling(ex, *q.sid, owner->loop_id, eio4, *transport == Transport::kPolling);
+  }
+  if (req.method != http::Method::kGet) return refuse(ErrorCode::kBadHandshakeMethod);
+  if (*transport == Transport::kWebSocket && !upgrade) return refuse(ErrorCode::kBadRequest);
+  if (!eio4) return refuse(ErrorCode::kUnsupportedProtocolVersion);
+  if (upgrade) {
+    if (*transport != Transport::kWebSocket) return refuse(ErrorCode::kBadRequest);
+    return handle_upgrade(ex, nullptr, true);
+  }
+  handle_handshake_polling(ex);
+}
+
+Socket& Server::create_socket(PerLoop& pl, std::string sid, Transport t, http::Exchange& ex) {
+  const http::Request& req = ex.request();
+  HandshakeInfo info;
+  info.url.assign(req.target);
+  for_each_query_param(req.target, [&info](std::string_view k, std::string_view v) {
+    info.query.emplace_back(std::string(k), std::string(v));
+  });
+  for (const http::Header& h : req.headers()) {
+    for (std::string_view kept : kKeptHeaders) {
+      if (http::iequals(h.name, kept)) {
+        info.headers.emplace_back(std::string(kept), std::string(h.value));
+        break;
+      }
+    }
+  }
+  info.address = ex.connection().peer_ip();
+  info.issued_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+  auto s = std::make_unique<Socket>(*this, *pl.loop, sid, t, std::move(info));
+  Socket& ref = *s;
+  pl.sessions.emplace(std::move(sid), std::move(s));
+  auto& m = eio_metrics();
+  m.active.add(1);
+  m.opened[t == Transport::kPolling ? 0 : 1].inc();
+  return ref;
+}
+
+void Server::handle_handshake_polling(http::Exchange& ex) {
+  net::Loop& loop = ex.connection().loop();
+  PerLoop& pl = local(loop);
+  Socket& s = create_socket(pl, make_sid(loop), Transport::kPolling, ex);
+  // The handshake GET carries the open packet alone, as in Node; what on_open sends waits for
+  // the next GET.
+  PollReply r = s.payload_reply(make_waiter(ex, loop), s.open_packet());
+  if (options_.cookie.enabled) r.set_cookie = cookie_header(s.sid());
+  respond_with(ex, r);
+  s.start(nullptr);
+  handler_.on_open(s);
+}
+
+void Server::handle_polling(http::Exchange& ex, const std::string& sid, int owner, bool eio4,
+                            bool polling) {
+  net::Loop& loop = ex.connection().loop();
+  PerLoop& pl = local(loop);
+  PollCall call;
+  call.method = ex.request().method;
+  call.eio4 = eio4;
+  call.polling = polling;
+  const auto ct = ex.request().header("content-type");
+  call.octet_stream = ct && http::iequals(*ct, "application/octet-stream");
+  call.waiter = make_waiter(ex, loop);
+  const uint64_t id = pl.next_park_id++;
+  call.waiter.id = id;
+  const int here = loop.index();
+
+  // If the connection closes while the answer is parked: forget it, and tell the owner that
+  // its GET is gone (Node closes the session: "poll connection closed prematurely").
+  auto on_abandoned = [this, &pl, id, here, owner, sid] {
+    pl.parked.erase(id);
+    if (!on_loop_thread(*pl.loop)) return;
+    get_abandoned(owner, sid, here, id);
+  };
+
+  if (owner == here) {
+    std::optional<PollReply> r = serve_polling(pl, sid, call, ex.body());
+    if (r) {
+      respond_with(ex, *r);
+    } else {
+      pl.parked.emplace(id, ex.defer(std::move(on_abandoned)));
+    }
+    return;
+  }
+  // Another loop owns the session: park the answer here and hand the request over.
+  eio_metrics().cross_loop_requests.inc();
+  pl.parked.emplace(id, ex.defer(std::move(on_abandoned)));
+  loop_at(owner).post([this, owner, sid, call, body = std::string(ex.body())] {
+    PerLoop& opl = local(loop_at(owner));
+    std::optional<PollReply> r = serve_polling(opl, sid, call, body);
+    if (r) deliver(owner, call.waiter, std::move(*r));
+  });
+}
+
+std::optional<PollReply> Server::serve_polling(PerLoop& pl, std::string_view sid,
+                                               const PollCall& call, std::string_view body) {
+  Socket* s = find(*pl.loop, sid);
+  if (s == nullptr) return PollReply::error(ErrorCode::kUnknownSid);
+  // Transport mismatch (the session upgraded, or a plain GET claiming websocket), then
+  // protocol mismatch: both "Bad request", in Node's order.
+  if (!call.polling || s->transport() != Transport::kPolling) {
+    return PollReply::error(ErrorCode::kBadRequest);
+  }
+  if (!call.eio4) return PollReply::error(ErrorCode::kBadRequest);
+  if (call.method == http::Method::kGet) return s->on_get(call.waiter);
+  if (call.method == http::Method::kPost) {
+    PollReply r = s->on_post(body, call.octet_stream);
+    r.xss_header = call.waiter.xss_header && r.kind == PollReply::Kind::kOk;
+    return r;
+  }
+  return PollReply::empty(500);  // Node: any other method on a session
+}
+
+void Server::deliver(int from_loop, const PollWaiter& w, PollReply reply) {
+  if (w.loop == from_loop) {
+    complete_parked(local(loop_at(from_loop)), w.id, reply);
+    return;
+  }
+  loop_at(w.loop).post([this, loop = w.loop, id = w.id, reply = std::move(reply)] {
+    complete_parked(local(loop_at(loop)), id, reply);
+  });
+}
+
+void Server::complete_parked(PerLoop& pl, uint64_t id, const PollReply& reply) {
+  auto it = pl.parked.find(id);
+  if (it == pl.parked.end()) return;  // the request's connection is gone
+  http::PendingResponse p = std::move(it->second);
+  pl.parked.erase(it);
+  respond_with(p, reply);
+}
+
+void Server::get_abandoned(int owner, const std::string& sid, int loop, uint64_t id) {
+  auto run = [this, owner, sid, loop, id] {
+    Socket* s = find(loop_at(owner), sid);
+    if (s != nullptr) s->on_get_abandoned(loop, id);
+  };
+  if (owner == loop) {
+    run();
+  } else {
+    loop_at(owner).post(std::move(run));
+  }
+}
+
+// ---- WebSocket ----
+
+void Server::handle_upgrade(http::Exchange& ex, const std::string* sid, bool eio4) {
+  net::Loop& loop = ex.connection().loop();
+  PerLoop& pl = local(loop);
+  const int here = loop.index();
+  int owner = here;
+  Socket* existing = nullptr;
+  std::string new_sid;
+  if (sid != nullptr) {
+    owner = decode_sid(*sid)->loop_id;
+    if (owner == here) {
+      existing = find(loop, *sid);
+      if (existing == nullptr) return abort_upgrade(ex, ErrorCode::kUnknownSid);
+    }
+    if (!eio4) return abort_upgrade(ex, ErrorCode::kBadRequest);  // every session is v4
+  } else {
+    new_sid = make_sid(loop);
+  }
+
+  ws::HandshakeOutcome out;
+  if (sid == nullptr && options_.cookie.enabled) {
+    const std::string extra = "Set-Cookie: " + cookie_header(new_sid) + "\r\n";
+    ws::HandshakeOptions hs = handshake_options_;
+    hs.extra_headers = extra;
+    out = ws::validate_upgrade(ex.request(), hs);
+  } else {
+    out = ws::validate_upgrade(ex.request(), handshake_options_);
+  }
+  if (!out.ok()) {
+    static constexpr std::array<http::Header, 1> kVersion{
+        http::Header{"Sec-WebSocket-Version", "13"}};
+    http::Response r = http::text_response(static_cast<uint16_t>(out.status), out.reason);
+    if (out.status == 426) r.headers = kVersion;
+    ex.respond(r);
+    return;
+  }
+
+  auto session = std::make_unique<ws::Session>(ex.connection(), *bridge_, ws_options_, out.deflate);
+  ws::Session* ws = session.get();
+  auto owned = std::make_unique<WsBinding>();
+  WsBinding* b = owned.get();
+  b->session = ws;
+  b->key = (static_cast<uint64_t>(here) << 48) | pl.next_link++;
+  ws->user_ptr = b;
+  pl.bindings.emplace(b->key, std::move(owned));
+  ex.upgrade(std::move(session), out.response);
+  ws->start();
+
+  if (sid == nullptr) {
+    Socket& s = create_socket(pl, std::move(new_sid), Transport::kWebSocket, ex);
+    b->socket = &s;
+    s.start(WsBridge::local_link(*b));
+    handler_.on_open(s);
+    return;
+  }
+  if (owner == here) {
+    // Node answers the 101 first, then closes a WebSocket that cannot upgrade the session.
+    b->socket = existing;
+    if (!existing->attach_probe(WsBridge::local_link(*b))) {
+      b->socket = nullptr;
+      ws->close(ws::close_code::kNoStatus);
+    }
+    return;
+  }
+  // The session lives on another loop: relay this WebSocket to it.
+  eio_metrics().relayed_websockets.inc();
+  b->owner_loop = owner;
+  b->sid = *sid;
+  loop_at(owner).post([this, owner, sid = *sid, here, key = b->key] {
+    Socket* s = find(loop_at(owner), sid);
+    if (s == nullptr || !s->attach_probe(bridge_->remote_link(here, key))) {
+      bridge_->relay_close(here, key);
+    }
+  });
+}
+
+// ---- session bookkeeping ----
+
+void Server::schedule_flush(Socket& s) {
+  PerLoop& pl = local(s.loop());
+  pl.flush_list.push_back(&s);
+  if (!pl.turn_task_scheduled) {
+    pl.turn_task_scheduled = true;
+    pl.loop->defer([this, &pl] { run_end_of_turn(pl); });
+  }
+}
+
+void Server::retire(Socket& s, std::string_view reason) {
+  PerLoop& pl = local(s.loop());
+  auto it = pl.sessions.find(s.sid());
+  if (it != pl.sessions.end()) {
+    pl.dead.push_back(std::move(it->second));
+    pl.sessions.erase(it);
+  }
+  auto& m = eio_metrics();
+  m.active.add(-1);
+  m.count_closed(reason);
+  SB_LOG_DEBUG("engineio {}: closed ({})", s.sid(), reason);
+  handler_.on_close(s, reason);
+  if (!pl.turn_task_scheduled) {
+    pl.turn_task_scheduled = true;
+    pl.loop->defer([this, &pl] { run_end_of_turn(pl); });
+  }
+}
+
+// Once per busy turn: answer parked GETs with everything the turn produced (one response per
+// GET, however many packets), then free the sessions that ended.
+void Server::run_end_of_turn(PerLoop& pl) {
+  pl.turn_task_scheduled = false;
+  while (!pl.flush_list.empty()) {
+    std::vector<Socket*> list = std::move(pl.flush_list);
+    pl.flush_list.clear();
+    for (Socket* s : list)
+      s->flush();
+  }
+  pl.dead.clear();
+}
+
+void Server::close_all(std::string_view reason) {
+  if (loops_ == nullptr) return;
+  for (int i = 0; i < loop_count_; ++i) {
+    loop_at(i).post([this, i, reason = std::string(reason)] {
+      std::vector<Socket*> all;
+      for (auto& [sid, s] : local(loop_at(i)).sessions)
+        all.push_back(s.get());
+      for (Socket* s : all)
+        s->terminate(reason);  // retired sockets stay allocated until the end of the turn
+    });
+  }
+}
+
+}  // namespace sb::engineio

@@ -1,0 +1,125 @@
+#include "socketio/client.h"
+
+#include <algorithm>
+
+#include "engineio/sid.h"
+#include "socketio/encoder.h"
+#include "socketio/namespace.h"
+#include "socketio/server.h"
+
+namespace sb::socketio {
+
+Client::Client(Server& server, std::unique_ptr<Link> link)
+    : server_(server), link_(std::move(link)), decoder_(server.options().limits) {}
+
+Client::~Client() = default;
+
+void Client::start() {
+  if (server_.options().connect_timeout_ms == 0) return;
+  server_.loops().timers(loop()).arm(connect_timer_, server_.options().connect_timeout_ms, [this] {
+    const bool any =
+        std::any_of(sockets_.begin(), sockets_.end(), [](const auto& s) { return s->connected(); });
+    if (!any) close("forced server close");
+  });
+}
+
+void Client::on_text(std::string_view text) {
+  if (closed_) return;
+  auto r = decoder_.on_text(text);
+  // A malformed packet closes the whole connection (Node: the decoder throws, the client
+  // closes the Engine.IO socket, whose close reason the sockets then see).
+  if (!r) return close("forced close");
+  if (*r != nullptr) on_packet(**r);
+}
+
+void Client::on_binary(std::span<const uint8_t> data) {
+  if (closed_) return;
+  auto r = decoder_.on_binary(data);
+  if (!r) return close("forced close");
+  if (*r != nullptr) on_packet(**r);
+}
+
+Socket* Client::socket_for(std::string_view nsp) const {
+  for (const auto& s : sockets_)
+    if (s->nsp().name() == nsp) return s.get();
+  return nullptr;
+}
+
+// Node's Client.ondecoded: CONNECT for a namespace not joined yet; any other packet only for a
+// joined one; everything else is a protocol violation that closes the connection.
+void Client::on_packet(const Packet& p) {
+  Socket* s = socket_for(p.nsp);
+  if (s == nullptr && p.type == PacketType::kConnect) {
+    connect(p.nsp, p.data);
+  } else if (s != nullptr && s->connected() && p.type != PacketType::kConnect &&
+             p.type != PacketType::kConnectError) {
+    s->on_packet(p);
+  } else {
+    close("forced server close");
+  }
+}
+
+void Client::connect(std::string_view name, std::string_view auth) {
+  Namespace* nsp = server_.find(name);
+  if (nsp == nullptr) nsp = server_.match_dynamic(name, Args(auth));
+  if (nsp == nullptr) {
+    std::string out;
+    encode_connect_error(out, name, "Invalid namespace");
+    send(out);
+    return;
+  }
+  std::string id =
+      engineio::generate_sid({server_.options().node_id, static_cast<uint8_t>(loop())});
+  sockets_.push_back(std::make_unique<Socket>(*nsp, *this, std::move(id), std::string(auth)));
+  nsp->add(*sockets_.back());
+}
+
+void Client::remove(Socket& s) {
+  auto it =
+      std::find_if(sockets_.begin(), sockets_.end(), [&](const auto& p) { return p.get() == &s; });
+  if (it == sockets_.end()) return;
+  std::unique_ptr<Socket> owned = std::move(*it);
+  sockets_.erase(it);
+  server_.retire(std::move(owned));
+}
+
+void Client::send(std::string_view packet, std::span<const Bytes> attachments) {
+  if (closed_ || !link_->is_open()) return;
+  link_->send_text(packet);
+  for (const Bytes& a : attachments) {
+    if (!link_->is_open()) return;
+    link_->send_binary(a);
+  }
+}
+
+void Client::on_transport_close(std::string_view reason) {
+  if (!closed_) {
+    closed_ = true;
+    connect_timer_.cancel();
+    decoder_.reset();
+    std::vector<Socket*> all;
+    for (const auto& s : sockets_)
+      all.push_back(s.get());
+    for (Socket* s : all)
+      s->on_close(reason);
+  }
+}
+
+void Client::close(std::string_view reason) {
+  if (closed_) return;
+  on_transport_close(reason);
+  // The Engine.IO close may report back at once (Server::closed); the client is only retired
+  // then, and freed at the end of the turn.
+  link_->close();
+}
+
+void Client::disconnect_all_and_close() {
+  std::vector<Socket*> all;
+  for (const auto& s : sockets_)
+    all.push_back(s.get());
+  for (Socket* s : all)
+    s->disconnect(false);
+  close("forced server close");
+}
+
+}  // namespace sb::socketio

@@ -1,0 +1,126 @@
+#pragma once
+// A namespace (Node's Namespace): its middleware chain, connection handlers, adapter, and the
+// per-loop table of its sockets. Static namespaces are created by Server::of(name); a parent
+// namespace (Server::of(predicate)) creates a child the first time a client connects to a
+// matching name — the child runs the parent's middleware and connection handlers.
+//
+// Configuration (use, on_connection) is meant to happen before serving or on a loop thread
+// before clients connect to the namespace; the handler lists are read without a lock.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "socketio/adapter.h"
+#include "socketio/broadcast.h"
+#include "socketio/socket.h"
+
+namespace sb::socketio {
+
+class Server;
+
+using Middleware = std::function<void(Socket& socket, Next next)>;
+using ConnectionHandler = std::function<void(Socket& socket)>;
+/// Decides whether a parent namespace accepts a child name (with the client's auth payload).
+using NamespaceMatcher = std::function<bool(std::string_view name, const Args& auth)>;
+
+class Namespace {
+ public:
+  Namespace(Server& server, std::string name, Namespace* parent = nullptr);
+  ~Namespace();
+  Namespace(const Namespace&) = delete;
+  Namespace& operator=(const Namespace&) = delete;
+
+  const std::string& name() const { return name_; }
+  Server& server() const { return server_; }
+  Adapter& adapter() const { return *adapter_; }
+  /// The parent namespace of a dynamic child, else nullptr.
+  Namespace* parent() const { return parent_; }
+  bool is_parent() const { return static_cast<bool>(matcher_); }
+
+  void use(Middleware m) { middleware_.push_back(std::move(m)); }
+  void on_connection(ConnectionHandler h) { on_connection_.push_back(std::move(h)); }
+
+  BroadcastOperator to(std::string_view room) { return BroadcastOperator(*this).to(room); }
+  BroadcastOperator in(std::string_view room) { return to(room); }
+  BroadcastOperator except(std::string_view room) { return BroadcastOperator(*this).except(room); }
+  BroadcastOperator local() { return BroadcastOperator(*this).local(); }
+  // NOLINTNEXTLINE(readability-identifier-naming): `volatile` is a keyword
+  BroadcastOperator volatile_() {
+    return BroadcastOperator(*this).volatile_();
+  }  // NOLINT(readability-identifier-naming)
+  BroadcastOperator timeout(uint32_t ms) { return BroadcastOperator(*this).timeout(ms); }
+  template <typename... A>
+  void emit(std::string_view event, A&&... args) {
+    BroadcastOperator(*this).emit(event, std::forward<A>(args)...);
+  }
+
+  /// The connected socket `id` if it lives on `loop` (call on that loop), else nullptr.
+  Socket* find(int loop, std::string_view id) const;
+  /// Connected sockets on `loop`.
+  size_t local_count(int loop) const;
+  /// Connected sockets on `loop`, readable from any thread (a hint: may be stale).
+  uint32_t loop_count_hint(int loop) const {
+    return loop_counts_[static_cast<size_t>(loop)].load(std::memory_order_relaxed);
+  }
+  /// Calls f(Socket&) for every connected socket on `loop` (its thread).
+  template <typename F>
+  void for_each_local(int loop, F&& f) const {
+    for (const auto& [id, s] : local(loop).sockets)
+      if (s->connected()) f(*s);
+  }
+
+  /// Children of a parent namespace (a snapshot).
+  std::vector<Namespace*> children() const;
+  /// Next ack id for this namespace (Node numbers server acks per namespace).
+  uint64_t next_ack_id() { return next_ack_id_.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  friend class Server;
+  friend class Client;
+  friend class Socket;
+  friend class Next;
+  struct SvHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct PerLoop {
+    // Every socket of this namespace on the loop, connecting ones included.
+    std::unordered_map<std::string, Socket*, SvHash, std::equal_to<>> sockets;
+    size_t connected = 0;
+  };
+  PerLoop& local(int loop) const { return per_loop_[static_cast<size_t>(loop)]; }
+
+  // Connection sequence (on the client's loop).
+  void add(Socket& s);
+  void remove(Socket& s);
+  void run_middleware(Socket& s, size_t index);
+  void middleware_done(Socket& s, size_t index, const ConnectError* err);
+  void do_connect(Socket& s);
+  /// Every middleware that applies: the parent's, then this namespace's.
+  size_t middleware_count() const;
+  const Middleware& middleware_at(size_t i) const;
+
+  Server& server_;
+  std::string name_;
+  Namespace* parent_;
+  std::unique_ptr<Adapter> adapter_;
+  std::vector<Middleware> middleware_;
+  std::vector<ConnectionHandler> on_connection_;
+  std::unique_ptr<PerLoop[]> per_loop_;
+  std::unique_ptr<std::atomic<uint32_t>[]> loop_counts_;
+  std::atomic<uint64_t> next_ack_id_{0};
+  // Parent namespaces only.
+  NamespaceMatcher matcher_;
+  mutable std::mutex children_mu_;
+  std::vector<Namespace*> children_;
+};
+
+}  // namespace sb::socketio

@@ -1,0 +1,189 @@
+#include "socketio/server.h"
+
+#include "net/loop.h"
+#include "socketio/client.h"
+
+namespace sb::socketio {
+namespace {
+
+// The Link of a real Engine.IO session. The session is freed at the end of the turn in which
+// it closed, possibly before the client: detach() cuts the pointer at on_close.
+class EioLink final : public Link {
+ public:
+  explicit EioLink(engineio::Socket& s) : s_(&s), loop_(s.loop().index()) {}
+  int loop() const override { return loop_; }
+  bool is_open() const override { return s_ != nullptr && s_->is_open(); }
+  void send_text(std::string_view packet) override {
+    if (s_ != nullptr) s_->send_text(packet);
+  }
+  void send_binary(std::span<const uint8_t> data) override {
+    if (s_ != nullptr) s_->send_binary(data);
+  }
+  void send_shared(const engineio::LocalPacket& p) override {
+    if (s_ != nullptr) s_->send_shared(p);
+  }
+  void close() override {
+    if (s_ != nullptr) s_->close();
+  }
+  const engineio::HandshakeInfo* handshake() const override {
+    return s_ != nullptr ? &s_->handshake() : nullptr;
+  }
+  std::string_view eio_sid() const override {
+    // Not a ternary: mixing a std::string and "" would make a temporary string to view.
+    if (s_ == nullptr) return {};
+    return s_->sid();
+  }
+  void detach() { s_ = nullptr; }
+
+ private:
+  engineio::Socket* s_;
+  int loop_;
+};
+
+}  // namespace
+
+Server::Server(Loops& loops, ServerOptions options) : loops_(loops), options_(std::move(options)) {
+  per_loop_ = std::make_unique<PerLoop[]>(static_cast<size_t>(loops.size()));
+  main_ = &of("/");
+}
+
+Server::~Server() = default;
+
+Namespace& Server::of(std::string_view name) {
+  std::lock_guard lock(nsps_mu_);
+  auto it = nsps_.find(name);
+  if (it != nsps_.end()) return *it->second;
+  auto nsp = std::make_unique<Namespace>(*this, std::string(name));
+  Namespace& ref = *nsp;
+  nsps_.emplace(std::string(name), std::move(nsp));
+  return ref;
+}
+
+Namespace& Server::of(NamespaceMatcher match) {
+  std::lock_guard lock(nsps_mu_);
+  // Node names parent namespaces "/_<n>"; they are not reachable by name.
+  auto nsp = std::make_unique<Namespace>(*this, "/_" + std::to_string(parents_.size()));
+  nsp->matcher_ = std::move(match);
+  parents_.push_back(std::move(nsp));
+  return *parents_.back();
+}
+
+Namespace& Server::of(const std::regex& pattern) {
+  return of([pattern](std::string_view name, const Args&) {
+    return std::regex_match(name.begin(), name.end(), pattern);
+  });
+}
+
+Namespace* Server::find(std::string_view name) const {
+  std::lock_guard lock(nsps_mu_);
+  auto it = nsps_.find(name);
+  return it != nsps_.end() ? it->second.get() : nullptr;
+}
+
+Namespace* Server::match_dynamic(std::string_view name, const Args& auth) {
+  std::vector<Namespace*> parents;
+  {
+    std::lock_guard lock(nsps_mu_);
+    for (auto& p : parents_)
+      parents.push_back(p.get());
+  }
+  // The matchers are application code: run them outside the lock.
+  for (Namespace* parent : parents) {
+    if (!parent->matcher_(name, auth)) continue;
+    std::lock_guard lock(nsps_mu_);
+    auto it = nsps_.find(name);  // another loop may have created it meanwhile
+    if (it != nsps_.end()) return it->second.get();
+    auto child = std::make_unique<Namespace>(*this, std::string(name), parent);
+    Namespace* ref = child.get();
+    nsps_.emplace(std::string(name), std::move(child));
+    std::lock_guard clock(parent->children_mu_);
+    parent->children_.push_back(ref);
+    return ref;
+  }
+  return nullptr;
+}
+
+Client& Server::open(std::unique_ptr<Link> link) {
+  const int loop = link->loop();
+  LoopScope scope(loop);
+  auto c = std::make_unique<Client>(*this, std::move(link));
+  Client& ref = *c;
+  per_loop_[static_cast<size_t>(loop)].clients.emplace(&ref, std::move(c));
+  ref.start();
+  return ref;
+}
+
+size_t Server::client_count(int loop) const {
+  return per_loop_[static_cast<size_t>(loop)].clients.size();
+}
+
+void Server::closed(Client& c, std::string_view reason) {
+  const int loop = c.loop();
+  LoopScope scope(loop);
+  c.on_transport_close(reason);
+  auto& clients = per_loop_[static_cast<size_t>(loop)].clients;
+  auto it = clients.find(&c);
+  if (it == clients.end()) return;
+  std::unique_ptr<Client> owned = std::move(it->second);
+  clients.erase(it);
+  retire(std::move(owned));
+}
+
+void Server::retire(std::unique_ptr<Client> c) {
+  const int loop = c->loop();
+  per_loop_[static_cast<size_t>(loop)].dead_clients.push_back(std::move(c));
+  schedule_reap(loop);
+}
+
+void Server::retire(std::unique_ptr<Socket> s) {
+  const int loop = s->loop();
+  per_loop_[static_cast<size_t>(loop)].dead_sockets.push_back(std::move(s));
+  schedule_reap(loop);
+}
+
+// Sockets and clients are freed after the turn in which they went away, never inside a
+// callback: application code (and our own loops over them) may still hold them.
+void Server::schedule_reap(int loop) {
+  PerLoop& pl = per_loop_[static_cast<size_t>(loop)];
+  if (pl.reap_scheduled) return;
+  pl.reap_scheduled = true;
+  loops_.defer(loop, [this, loop] {
+    PerLoop& p = per_loop_[static_cast<size_t>(loop)];
+    p.reap_scheduled = false;
+    auto sockets = std::move(p.dead_sockets);
+    auto clients = std::move(p.dead_clients);
+    p.dead_sockets.clear();
+    p.dead_clients.clear();
+    sockets.clear();  // before their clients: a Socket refers to its Client
+    clients.clear();
+  });
+}
+
+void Server::on_open(engineio::Socket& s) {
+  Client& c = open(std::make_unique<EioLink>(s));
+  s.user_data = &c;
+}
+
+void Server::on_message(engineio::Socket& s, std::string_view text) {
+  auto* c = static_cast<Client*>(s.user_data);
+  if (c == nullptr) return;
+  LoopScope scope(c->loop());
+  c->on_text(text);
+}
+
+void Server::on_binary(engineio::Socket& s, std::span<const uint8_t> data) {
+  auto* c = static_cast<Client*>(s.user_data);
+  if (c == nullptr) return;
+  LoopScope scope(c->loop());
+  c->on_binary(data);
+}
+
+void Server::on_close(engineio::Socket& s, std::string_view reason) {
+  auto* c = static_cast<Client*>(s.user_data);
+  if (c == nullptr) return;
+  s.user_data = nullptr;
+  static_cast<EioLink&>(c->link()).detach();
+  closed(*c, reason);
+}
+
+}  // namespace sb::socketio

@@ -1,0 +1,291 @@
+#include "socketio/socket.h"
+
+#include <algorithm>
+
+#include "engineio/socket.h"
+#include "socketio/broadcast.h"
+#include "socketio/client.h"
+#include "socketio/encoder.h"
+#include "socketio/namespace.h"
+#include "socketio/server.h"
+
+namespace sb::socketio {
+namespace {
+
+// Encoding buffers reused per thread. A send can re-enter Socket.IO code (a send that closes
+// the connection runs disconnect handlers, which may emit), so each encode takes its own
+// buffers from a small free list instead of sharing one.
+struct Buffers {
+  std::string args;
+  std::string packet;
+  std::vector<Bytes> attachments;
+};
+
+class BufferLease {
+ public:
+  BufferLease() {
+    if (!pool().empty()) {
+      b_ = std::move(pool().back());
+      pool().pop_back();
+    }
+    b_.args.clear();
+    b_.packet.clear();
+    b_.attachments.clear();
+  }
+  ~BufferLease() {
+    // Keep the capacity of ordinary packets; let huge ones go.
+    if (pool().size() < 4 && b_.packet.capacity() < (64u << 10)) pool().push_back(std::move(b_));
+  }
+  BufferLease(const BufferLease&) = delete;
+  BufferLease& operator=(const BufferLease&) = delete;
+  Buffers* operator->() { return &b_; }
+
+ private:
+  static std::vector<Buffers>& pool() {
+    thread_local std::vector<Buffers> p;
+    return p;
+  }
+  Buffers b_;
+};
+
+constexpr std::string_view kTimedOut = "operation has timed out";
+constexpr std::string_view kDisconnected = "socket has been disconnected";
+
+}  // namespace
+
+Socket* SocketRef::get() const {
+  if (nsp == nullptr || loop < 0) return nullptr;
+  return nsp->find(loop, id);
+}
+
+void Next::operator()() const {
+  if (ref_.nsp == nullptr) return;
+  auto& sockets = ref_.nsp->local(ref_.loop).sockets;
+  auto it = sockets.find(ref_.id);
+  if (it == sockets.end()) return;
+  Socket& s = *it->second;
+  if (s.state_ != Socket::State::kConnecting || s.middleware_index_ != index_) return;
+  ref_.nsp->middleware_done(s, index_, nullptr);
+}
+
+void Next::operator()(const ConnectError& err) const {
+  if (ref_.nsp == nullptr) return;
+  auto& sockets = ref_.nsp->local(ref_.loop).sockets;
+  auto it = sockets.find(ref_.id);
+  if (it == sockets.end()) return;
+  Socket& s = *it->second;
+  if (s.state_ != Socket::State::kConnecting || s.middleware_index_ != index_) return;
+  ref_.nsp->middleware_done(s, index_, &err);
+}
+
+void Ack::send(std::span<const Json> args) const {
+  if (!id_) return;
+  if (Socket* s = ref_.get()) s->send_ack(*id_, args);
+}
+
+Socket::Socket(Namespace& nsp, Client& client, std::string id, std::string auth_json)
+    : nsp_(nsp), client_(client), id_(std::move(id)), auth_json_(std::move(auth_json)) {
+  if (auth_json_.empty()) auth_json_ = "{}";
+}
+
+Socket::~Socket() = default;
+
+int Socket::loop() const {
+  return client_.loop();
+}
+
+const engineio::HandshakeInfo* Socket::handshake() const {
+  return client_.link().handshake();
+}
+
+SocketRef Socket::ref() const {
+  return SocketRef{&nsp_, loop(), id_};
+}
+
+void Socket::send_packet(std::string_view packet, std::span<const Bytes> attachments) {
+  client_.send(packet, attachments);
+}
+
+void Socket::emit_args(std::string_view event, std::span<const Json> args) {
+  if (!connected()) return;
+  BufferLease b;
+  encode_args(b->args, args, b->attachments);
+  encode_event(b->packet, nsp_.name(), event, b->args, std::nullopt,
+               static_cast<uint32_t>(b->attachments.size()));
+  client_.send(b->packet, b->attachments);
+}
+
+void Socket::emit_with_ack(std::string_view event, std::span<const Json> args, uint32_t timeout_ms,
+                           AckCallback cb) {
+  if (!connected()) {
+    if (cb && timeout_ms > 0) cb(kDisconnected, Args());
+    return;
+  }
+  const uint64_t id = nsp_.next_ack_id();
+  auto pending = std::make_unique<PendingAck>();
+  pending->cb = std::move(cb);
+  if (timeout_ms > 0) {
+    pending->has_timeout = true;
+    nsp_.server().loops().timers(loop()).arm(pending->timer, timeout_ms, [this, id] {
+      auto it = acks_.find(id);
+      if (it == acks_.end()) return;
+      AckCallback f = std::move(it->second->cb);
+      acks_.erase(it);  // the wheel moved our callback out: destroying the timer is safe
+      if (f) f(kTimedOut, Args());
+    });
+  }
+  acks_[id] = std::move(pending);
+  BufferLease b;
+  encode_args(b->args, args, b->attachments);
+  encode_event(b->packet, nsp_.name(), event, b->args, id,
+               static_cast<uint32_t>(b->attachments.size()));
+  client_.send(b->packet, b->attachments);
+}
+
+void Socket::send_ack(uint64_t id, std::span<const Json> args) {
+  if (!connected()) return;
+  BufferLease b;
+  encode_args(b->args, args, b->attachments);
+  encode_ack(b->packet, nsp_.name(), id, b->args, static_cast<uint32_t>(b->attachments.size()));
+  client_.send(b->packet, b->attachments);
+}
+
+void Socket::register_broadcast_ack(uint64_t id, int origin_loop, uint64_t collector) {
+  auto pending = std::make_unique<PendingAck>();
+  pending->origin_loop = origin_loop;
+  pending->collector = collector;
+  acks_[id] = std::move(pending);
+}
+
+void Socket::join(std::string_view room) {
+  if (state_ == State::kDisconnected || in(room)) return;
+  rooms_.emplace_back(room);
+  nsp_.adapter().add_all(*this, std::span<const std::string>(&rooms_.back(), 1));
+}
+
+void Socket::join(std::span<const std::string> rooms) {
+  for (const std::string& r : rooms)
+    join(r);
+}
+
+void Socket::leave(std::string_view room) {
+  auto it = std::find(rooms_.begin(), rooms_.end(), room);
+  if (it == rooms_.end()) return;
+  nsp_.adapter().del(*this, room);
+  rooms_.erase(it);
+}
+
+bool Socket::in(std::string_view room) const {
+  return std::find(rooms_.begin(), rooms_.end(), room) != rooms_.end();
+}
+
+BroadcastOperator Socket::to(std::string_view room) const {
+  return broadcast().to(room);
+}
+BroadcastOperator Socket::except(std::string_view room) const {
+  return broadcast().except(room);
+}
+BroadcastOperator Socket::broadcast() const {
+  BroadcastOptions o;
+  o.except.push_back(id_);
+  return BroadcastOperator(nsp_, std::move(o));
+}
+
+void Socket::disconnect(bool close) {
+  if (!connected()) return;
+  if (close) {
+    client_.disconnect_all_and_close();
+    return;
+  }
+  BufferLease b;
+  encode_disconnect(b->packet, nsp_.name());
+  client_.send(b->packet);
+  on_close("server namespace disconnect");
+}
+
+void Socket::on_connected() {
+  state_ = State::kConnected;
+  join(id_);
+  BufferLease b;
+  encode_connect_reply(b->packet, nsp_.name(), id_);
+  client_.send(b->packet);
+}
+
+void Socket::on_packet(const Packet& p) {
+  switch (p.type) {
+    case PacketType::kEvent:
+    case PacketType::kBinaryEvent:
+      on_event(p);
+      break;
+    case PacketType::kAck:
+    case PacketType::kBinaryAck:
+      on_ack(p);
+      break;
+    case PacketType::kDisconnect:
+      on_close("client namespace disconnect");
+      break;
+    default:  // CONNECT / CONNECT_ERROR never reach a connected socket (Client filters them)
+      break;
+  }
+}
+
+void Socket::on_event(const Packet& p) {
+  const Args args(p.args, p.attachments);
+  Ack ack = p.id ? Ack(ref(), p.id) : Ack();
+  auto it = handlers_.find(p.event);
+  if (it != handlers_.end()) {
+    // Copy: the handler may replace itself (on() inside the handler).
+    EventHandler h = it->second;
+    h(args, std::move(ack));
+  } else if (any_) {
+    auto h = any_;
+    h(p.event, args, std::move(ack));
+  }
+}
+
+void Socket::on_ack(const Packet& p) {
+  if (!p.id) return;
+  auto it = acks_.find(*p.id);
+  if (it == acks_.end()) return;  // unknown ids are ignored (Node)
+  std::unique_ptr<PendingAck> pending = std::move(it->second);
+  acks_.erase(it);
+  const Args args(p.args, p.attachments);
+  if (pending->origin_loop >= 0) {
+    std::string first(args.raw(0));
+    if (first.empty()) first = "null";
+    Adapter* adapter = &nsp_.adapter();
+    const uint64_t collector = pending->collector;
+    if (pending->origin_loop == loop()) {
+      adapter->on_broadcast_ack(collector, std::move(first));
+    } else {
+      const int origin = pending->origin_loop;
+      nsp_.server().loops().post(origin,
+                                 [adapter, origin, collector, f = std::move(first)]() mutable {
+                                   LoopScope scope(origin);
+                                   adapter->on_broadcast_ack(collector, std::move(f));
+                                 });
+    }
+    return;
+  }
+  if (pending->cb) pending->cb({}, args);
+}
+
+void Socket::on_close(std::string_view reason) {
+  if (state_ == State::kDisconnected) return;
+  const bool was_connected = state_ == State::kConnected;
+  if (was_connected && on_disconnecting_) on_disconnecting_(reason);
+  nsp_.adapter().del_all(*this);
+  rooms_.clear();
+  nsp_.remove(*this);
+  state_ = State::kDisconnected;
+  // Acks that can no longer come: callbacks with a deadline learn it now rather than at the
+  // deadline (their timer dies with the socket); the others are dropped, as in Node.
+  auto acks = std::move(acks_);
+  acks_.clear();
+  for (auto& [id, pending] : acks)
+    if (pending->cb && pending->has_timeout) pending->cb(kDisconnected, Args());
+  client_.remove(*this);  // freed at the end of the turn: `this` stays valid until then
+  if (was_connected && on_disconnect_) on_disconnect_(reason);
+}
+
+}  // namespace sb::socketio

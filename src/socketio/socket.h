@@ -1,0 +1,194 @@
+#pragma once
+// A Socket.IO socket: one client connected to one namespace (Node's `Socket`). It lives on its
+// client's loop and is only touched there. Application code gets a Socket& in connection
+// handlers and middleware; a reference must not be kept past the socket's `disconnect` event
+// (the object is freed at the end of that loop turn). Deferred work (an ack answered later,
+// an async middleware) holds a SocketRef — namespace, loop and id — and finds the socket again,
+// or finds it gone.
+
+#include <any>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "net/timer_wheel.h"
+#include "socketio/args.h"
+#include "socketio/json.h"
+#include "socketio/packet.h"
+
+namespace sb::engineio {
+struct HandshakeInfo;
+}
+
+namespace sb::socketio {
+
+class Client;
+class Namespace;
+class Socket;
+class BroadcastOperator;
+
+/// Finds a socket again later, on its loop (nullptr once it is gone).
+struct SocketRef {
+  Namespace* nsp = nullptr;
+  int loop = -1;
+  std::string id;
+  Socket* get() const;
+};
+
+/// A middleware rejection, sent as CONNECT_ERROR `{"message":…,"data":…}`.
+struct ConnectError {
+  std::string message;
+  std::string data_json;  // raw JSON; empty: no `data` member
+};
+
+/// The continuation a middleware calls, now or later on the same loop: `next()` to go on,
+/// `next(ConnectError{...})` to refuse. Calls after the first, or after the client left, do
+/// nothing.
+class Next {
+ public:
+  Next(SocketRef ref, size_t index) : ref_(std::move(ref)), index_(index) {}
+  void operator()() const;
+  void operator()(const ConnectError& err) const;
+
+ private:
+  SocketRef ref_;
+  size_t index_;
+};
+
+/// The acknowledgement callback of an incoming event: call it (once) with the reply arguments.
+/// Calling it when the client asked for no ack, or after it left, does nothing.
+class Ack {
+ public:
+  Ack() = default;
+  Ack(SocketRef ref, std::optional<uint64_t> id) : ref_(std::move(ref)), id_(id) {}
+  bool requested() const { return id_.has_value(); }
+  void send(std::span<const Json> args) const;
+  void operator()(std::initializer_list<Json> args) const { send(args); }
+  void operator()() const { send({}); }
+
+ private:
+  SocketRef ref_;
+  std::optional<uint64_t> id_;
+};
+
+/// The reply to emit_with_ack: `error` is empty on success, else "operation has timed out" or
+/// "socket has been disconnected" (args then empty).
+using AckCallback = std::function<void(std::string_view error, const Args& args)>;
+using EventHandler = std::function<void(const Args& args, Ack ack)>;
+using ReasonHandler = std::function<void(std::string_view reason)>;
+
+class Socket {
+ public:
+  Socket(Namespace& nsp, Client& client, std::string id, std::string auth_json);
+  ~Socket();
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+
+  /// The Socket.IO id (distinct from the Engine.IO sid); also the name of its own room.
+  const std::string& id() const { return id_; }
+  Namespace& nsp() const { return nsp_; }
+  Client& client() const { return client_; }
+  int loop() const;
+  bool connected() const { return state_ == State::kConnected; }
+  /// The CONNECT payload (the client's `auth` option), `{}` when absent.
+  Args auth() const { return Args(auth_json_); }
+  const engineio::HandshakeInfo* handshake() const;
+  SocketRef ref() const;
+
+  // --- listeners ---
+  void on(std::string event, EventHandler h) { handlers_[std::move(event)] = std::move(h); }
+  /// Convenience for handlers that take no ack.
+  template <typename F>
+  requires std::is_invocable_v<F, const Args&> &&
+      (!std::is_invocable_v<F, const Args&, Ack>)void on(std::string event, F f) {
+    on(std::move(event),
+       EventHandler([f = std::move(f)](const Args& a, const Ack&) mutable { f(a); }));
+  }
+  /// Every event that has no handler of its own (Node's onAny, but only as a fallback).
+  void on_any(std::function<void(std::string_view event, const Args&, Ack)> h) {
+    any_ = std::move(h);
+  }
+  void on_disconnecting(ReasonHandler h) { on_disconnecting_ = std::move(h); }
+  void on_disconnect(ReasonHandler h) { on_disconnect_ = std::move(h); }
+
+  // --- emitting to this client ---
+  template <typename... A>
+  void emit(std::string_view event, A&&... args) {
+    const Json a[] = {Json(std::forward<A>(args))..., Json()};
+    emit_args(event, std::span<const Json>(a, sizeof...(A)));
+  }
+  void emit_args(std::string_view event, std::span<const Json> args);
+  /// Emits with an ack id; `cb` runs once: with the client's reply, or with an error after
+  /// `timeout_ms` (0: no timeout — then it runs only if the client answers).
+  void emit_with_ack(std::string_view event, std::span<const Json> args, uint32_t timeout_ms,
+                     AckCallback cb);
+  /// Sends an already encoded Socket.IO packet (text, then its attachments).
+  void send_packet(std::string_view packet, std::span<const Bytes> attachments = {});
+
+  // --- rooms (local to this socket's loop) ---
+  void join(std::string_view room);
+  void join(std::span<const std::string> rooms);
+  void leave(std::string_view room);
+  bool in(std::string_view room) const;
+  const std::vector<std::string>& rooms() const { return rooms_; }
+
+  /// Broadcast to others (Node's socket.to(): every target but this socket).
+  BroadcastOperator to(std::string_view room) const;
+  BroadcastOperator except(std::string_view room) const;
+  BroadcastOperator broadcast() const;
+
+  /// Leaves the namespace (`1[nsp,]` to the client, reason "server namespace disconnect");
+  /// with `close`, every namespace of the client and then the connection.
+  void disconnect(bool close = false);
+
+  /// Free for the application (Node's socket.data).
+  std::any data;
+
+ private:
+  friend class Client;
+  friend class Namespace;
+  friend class Next;
+  friend class Ack;
+  friend class InMemoryAdapter;
+  enum class State : uint8_t { kConnecting, kConnected, kDisconnected };
+  struct PendingAck {
+    AckCallback cb;        // a unicast emit_with_ack
+    int origin_loop = -1;  // a broadcast with ack: where its collector lives
+    uint64_t collector = 0;
+    bool has_timeout = false;
+    net::Timer timer;
+  };
+
+  // Called by the client / namespace.
+  void on_connected();
+  void on_packet(const Packet& p);
+  /// Runs the disconnect sequence; the client frees the object at the end of the turn.
+  void on_close(std::string_view reason);
+  void on_event(const Packet& p);
+  void on_ack(const Packet& p);
+  void register_broadcast_ack(uint64_t id, int origin_loop, uint64_t collector);
+  void send_ack(uint64_t id, std::span<const Json> args);
+
+  Namespace& nsp_;
+  Client& client_;
+  std::string id_;
+  std::string auth_json_;
+  State state_ = State::kConnecting;
+  size_t middleware_index_ = 0;  // the middleware whose next() is awaited
+  std::vector<std::string> rooms_;
+  std::unordered_map<std::string, EventHandler> handlers_;
+  std::function<void(std::string_view, const Args&, Ack)> any_;
+  ReasonHandler on_disconnecting_;
+  ReasonHandler on_disconnect_;
+  std::unordered_map<uint64_t, std::unique_ptr<PendingAck>> acks_;
+  uint64_t mark_ = 0;  // broadcast selection stamp (InMemoryAdapter), loop-local
+};
+
+}  // namespace sb::socketio
