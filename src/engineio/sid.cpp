@@ -36,12 +36,18 @@ struct RandomPool {
 
 thread_local RandomPool t_pool;
 
-// Mixes bytes 0..13 into one check byte (a cheap non-linear fold, not a MAC).
+// CRC-8 (polynomial x^8+x^2+x+1) of bytes 0..13. A CRC of degree 8 detects every burst of up to
+// 8 flipped bits, and one base64 character covers 6 contiguous bits: any single mistyped or
+// altered character of a sid is always caught.
 uint8_t check_byte(const uint8_t* b) {
-  uint32_t h = 0x9d;
-  for (int i = 0; i < 14; ++i)
-    h = (h * 31 + b[i]) ^ (h >> 7);
-  return static_cast<uint8_t>(h ^ (h >> 8));
+  uint8_t crc = 0;
+  for (int i = 0; i < 14; ++i) {
+    crc ^= b[i];
+    for (int bit = 0; bit < 8; ++bit) {
+      crc = static_cast<uint8_t>((crc & 0x80) ? (crc << 1) ^ 0x07 : crc << 1);
+    }
+  }
+  return crc;
 }
 
 int alphabet_index(char c) {
