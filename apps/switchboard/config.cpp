@@ -55,6 +55,15 @@ const std::vector<Setting>& settings() {
       {"--body-timeout-ms", "body_timeout_ms", number(&ServeConfig::body_timeout_ms)},
       {"--idle-timeout-ms", "idle_timeout_ms", number(&ServeConfig::idle_timeout_ms)},
       {"--shutdown-timeout-ms", "shutdown_timeout_ms", number(&ServeConfig::shutdown_timeout_ms)},
+      {"--app", "app", text(&ServeConfig::app)},
+      {"--node-id", "node_id", number(&ServeConfig::node_id)},
+      {"--ping-interval-ms", "ping_interval_ms", number(&ServeConfig::ping_interval_ms)},
+      {"--ping-timeout-ms", "ping_timeout_ms", number(&ServeConfig::ping_timeout_ms)},
+      {"--max-http-buffer-size", "max_http_buffer_size",
+       number(&ServeConfig::max_http_buffer_size)},
+      {"--connect-timeout-ms", "connect_timeout_ms", number(&ServeConfig::connect_timeout_ms)},
+      {"--drain-delay-ms", "drain_delay_ms", number(&ServeConfig::drain_delay_ms)},
+      {"--api-key", "api_key", text(&ServeConfig::api_key)},
       {"--cors-origin", "cors_origins",
        [](const toml::node& n, ServeConfig& c) {
          const toml::array* arr = n.as_array();
@@ -113,6 +122,22 @@ void add_serve_flags(CLI::App& cmd, ServeConfig& cfg) {
   cmd.add_option("--cors-origin", cfg.cors_origins,
                  "Allowed cross-origin Origin (repeatable); none = same-origin only");
   cmd.add_flag("--no-deflate", cfg.no_deflate, "Disable WebSocket permessage-deflate");
+  cmd.add_option("--app", cfg.app, "Built-in app: chat|conformance|bench")->capture_default_str();
+  cmd.add_option("--node-id", cfg.node_id, "Node id written into session and socket ids")
+      ->capture_default_str();
+  cmd.add_option("--ping-interval-ms", cfg.ping_interval_ms,
+                 "Engine.IO pingInterval (0 = the app's default)");
+  cmd.add_option("--ping-timeout-ms", cfg.ping_timeout_ms,
+                 "Engine.IO pingTimeout (0 = the app's default)");
+  cmd.add_option("--max-http-buffer-size", cfg.max_http_buffer_size,
+                 "Engine.IO maxHttpBufferSize / maxPayload in bytes (0 = the app's default)");
+  cmd.add_option("--connect-timeout-ms", cfg.connect_timeout_ms,
+                 "Socket.IO connectTimeout (0 = the app's default)");
+  cmd.add_option("--drain-delay-ms", cfg.drain_delay_ms,
+                 "After SIGTERM, keep serving this long with /readyz 503 before closing")
+      ->capture_default_str();
+  cmd.add_option("--api-key", cfg.api_key,
+                 "Bearer key for POST /api/v1/emit (none = the endpoint is off)");
 }
 
 void apply_config_file(CLI::App& cmd, ServeConfig& cfg) {
@@ -149,7 +174,8 @@ void finalize(ServeConfig& cfg, const std::string& argv0) {
     std::error_code ec;
     fs::path exe = fs::canonical("/proc/self/exe", ec);
     if (ec) exe = fs::path(argv0);
-    for (const fs::path& cand : {exe.parent_path() / "../../web",
+    // The build's web/ (the page plus the socket.io client bundle, see cmake/web.cmake) first.
+    for (const fs::path& cand : {exe.parent_path() / "web", exe.parent_path() / "../../web",
                                  exe.parent_path() / "../share/switchboard/web", fs::path("web")}) {
       if (fs::is_directory(cand, ec)) {
         cfg.web_root = fs::weakly_canonical(cand, ec).string();
@@ -165,6 +191,8 @@ void finalize(ServeConfig& cfg, const std::string& argv0) {
   if (cfg.max_headers == 0 || cfg.max_headers > 128)
     throw std::runtime_error("--max-headers: 1..128");
   if (cfg.max_header_bytes < 256) throw std::runtime_error("--max-header-bytes: at least 256");
+  if (cfg.app != "chat" && cfg.app != "conformance" && cfg.app != "bench")
+    throw std::runtime_error("--app: chat, conformance or bench (got '" + cfg.app + "')");
 }
 
 }  // namespace sb::app

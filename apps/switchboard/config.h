@@ -32,6 +32,19 @@ struct ServeConfig {
   uint32_t shutdown_timeout_ms = 5000;
   std::vector<std::string> cors_origins;
   bool no_deflate = false;
+  // --- the built-in app and its protocol options (docs/apps.md) ---
+  std::string app = "chat";  // chat | conformance | bench
+  uint16_t node_id = 0;      // written into Engine.IO sids and Socket.IO ids
+  // 0 = the app's default (Node's, or the conformance app's short ones).
+  uint32_t ping_interval_ms = 0;
+  uint32_t ping_timeout_ms = 0;
+  uint32_t max_http_buffer_size = 0;
+  uint32_t connect_timeout_ms = 0;
+  /// After SIGTERM/SIGINT: keep serving this long with /readyz answering 503 "draining", so a
+  /// balancer stops sending new clients before connections are closed.
+  uint32_t drain_delay_ms = 0;
+  /// Bearer key of POST /api/v1/emit; empty = the endpoint is off.
+  std::string api_key;
 };
 
 /// Declares the serve flags on `cmd`, bound to `cfg`.

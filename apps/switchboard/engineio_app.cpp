@@ -52,12 +52,6 @@ class EchoHandler final : public engineio::Handler {
   engineio::Server* server_ = nullptr;
 };
 
-uint32_t env_u32(const char* name, uint32_t fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  return static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
-}
-
 struct EchoApp {
   std::unique_ptr<EchoHandler> handler;
   std::unique_ptr<engineio::Server> server;
@@ -72,19 +66,8 @@ EchoApp& app() {
 }  // namespace
 
 void mount_engineio_echo(http::Router& router, net::LoopGroup& loops, const http::Cors& cors,
-                         uint16_t node_id) {
-  engineio::Options o;
-  o.node_id = node_id;
-  o.ping_interval_ms = env_u32("SB_EIO_PING_INTERVAL", o.ping_interval_ms);
-  o.ping_timeout_ms = env_u32("SB_EIO_PING_TIMEOUT", o.ping_timeout_ms);
-  o.upgrade_timeout_ms = env_u32("SB_EIO_UPGRADE_TIMEOUT", o.upgrade_timeout_ms);
-  o.max_http_buffer_size =
-      env_u32("SB_EIO_MAX_HTTP_BUFFER_SIZE", static_cast<uint32_t>(o.max_http_buffer_size));
-  if (const char* t = std::getenv("SB_EIO_TRANSPORTS"); t != nullptr && *t != '\0') {
-    const std::string_view ts(t);
-    o.polling = ts.find("polling") != std::string_view::npos;
-    o.websocket = ts.find("websocket") != std::string_view::npos;
-  }
+                         const AppOptions& options) {
+  engineio::Options o = engineio_options(options, "/engine.io/");
   o.cookie.enabled = env_u32("SB_EIO_COOKIE", 0) != 0;
 
   EchoApp& a = app();

@@ -3,10 +3,16 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 
+#include "app_options.h"
+#include "bench_app.h"
 #include "common/log.h"
+#include "conformance_app.h"
+#include "emit_api.h"
 #include "engineio_app.h"
 #include "http/server.h"
 #include "http/static_files.h"
@@ -63,6 +69,39 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+// Waits up to `ms` for another stop signal (a second Ctrl-C cuts the drain short).
+void drain_wait(const sigset_t& stop_signals, uint32_t ms) {
+  if (ms == 0) return;
+  const timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1000000L};
+  sigtimedwait(&stop_signals, nullptr, &ts);
+}
+
+// /readyz: 200 "ready" while serving, 503 "draining" once a stop signal arrived (/healthz stays
+// 200 until the process exits: a draining node is alive, just not taking new clients).
+void add_readyz(http::Router& router, const std::atomic<bool>& draining) {
+  router.add("/readyz", http::kGetHead, [&draining](http::Exchange& ex) {
+    if (draining.load(std::memory_order_relaxed)) {
+      ex.respond(http::text_response(503, "draining"));
+    } else {
+      ex.respond(http::text_response(200, "ready"));
+    }
+  });
+}
+
+// Mounts the routes of the built-in app `cfg.app` (chat, conformance, bench).
+void mount_app(const ServeConfig& cfg, http::Router& router, net::LoopGroup& loops,
+               const http::Cors& cors) {
+  const AppOptions opts = resolve_app_options(cfg);
+  // Engine.IO echo at /engine.io/ (conformance with the official engine.io-client).
+  if (cfg.app != "bench") mount_engineio_echo(router, loops, cors, opts);
+  // The founding document's chat (default), the conformance server, or the bench target.
+  const SocketioSetup setup = cfg.app == "bench"         ? SocketioSetup(setup_bench)
+                              : cfg.app == "conformance" ? SocketioSetup(setup_conformance)
+                                                         : SocketioSetup(setup_chat);
+  socketio::Server& io = mount_socketio(router, loops, cors, opts, cfg.app, setup);
+  if (!cfg.api_key.empty()) add_emit_api(router, io, cfg.api_key);
+}
+
 }  // namespace
 
 int run_serve(const ServeConfig& cfg) {
@@ -83,12 +122,12 @@ int run_serve(const ServeConfig& cfg) {
   // pages (Origin matching Host) are accepted, the same rule as for HTTP.
   auto allow_origin = [&cors](std::string_view origin) { return cors.origin_allowed(origin); };
 
+  // Read by /readyz on the loops, written by this thread; lives until after loops.shutdown.
+  std::atomic<bool> draining{false};
   http::Router& router = server.router();
   http::add_builtin_routes(router);
-  // Engine.IO echo at /engine.io/ (conformance with the official engine.io-client).
-  mount_engineio_echo(router, loops, cors, /*node_id=*/0);
-  // The founding document's chat over Socket.IO at /socket.io/ (join, chat to a room, echo).
-  mount_socketio_chat(router, loops, cors, /*node_id=*/0);
+  add_readyz(router, draining);
+  mount_app(cfg, router, loops, cors);
   router.add("/raw/echo", {http::Method::kGet}, ws::upgrade_route(echo, ws_opts, allow_origin));
   router.add("/raw/chat", {http::Method::kGet}, ws::upgrade_route(chat, ws_opts, allow_origin));
   http::add_static_route(router, http::StaticOptions{cfg.web_root});
@@ -99,15 +138,19 @@ int run_serve(const ServeConfig& cfg) {
     return 1;
   }
   loops.start();
-  SB_LOG_INFO("serving {} with {} loops, web root '{}'", cfg.host, cfg.threads, cfg.web_root);
+  SB_LOG_INFO("serving app '{}' on {} with {} loops, web root '{}'", cfg.app, cfg.host, cfg.threads,
+              cfg.web_root);
   std::printf("listening on %s:%u\n", cfg.host.c_str(), static_cast<unsigned>(*port));
   std::fflush(stdout);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  SB_LOG_INFO("signal {}: shutting down (grace {} ms)", sig, cfg.shutdown_timeout_ms);
+  draining.store(true, std::memory_order_relaxed);
+  SB_LOG_INFO("signal {}: draining {} ms, then shutting down (grace {} ms)", sig,
+              cfg.drain_delay_ms, cfg.shutdown_timeout_ms);
+  drain_wait(stop_signals, cfg.drain_delay_ms);
   close_engineio_echo();
-  close_socketio_chat();
+  close_socketio();
   loops.shutdown(cfg.shutdown_timeout_ms);
   SB_LOG_INFO("stopped");
   return 0;

@@ -1,6 +1,5 @@
 #include "socketio_app.h"
 
-#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -15,12 +14,6 @@ using socketio::Ack;
 using socketio::Args;
 using socketio::Json;
 using socketio::Socket;
-
-uint32_t env_u32(const char* name, uint32_t fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  return static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
-}
 
 // `"room"` or `{"room": "…"}`.
 std::string room_arg(const Args& a) {
@@ -41,6 +34,12 @@ void chat_handlers(socketio::Server& io, Socket& socket) {
   });
   socket.on("leave", [&socket](const Args& a) { socket.leave(room_arg(a)); });
   socket.on("chat", [&io, &socket](const Args& a) {
+    // chat(room, msg): the founding document's shape, msg forwarded untouched.
+    if (std::string room = a.str(0); !room.empty()) {
+      io.to(room).emit("chat", a.value(1));
+      return;
+    }
+    // chat({room, text}): the shape the first tests and the C++ example use.
     const std::string room = a.str(0, "room");
     if (room.empty()) return;
     auto text = a.field(0, "text");
@@ -91,67 +90,58 @@ void test_handlers(socketio::Server& io, Socket& socket) {
   });
 }
 
-struct ChatApp {
+struct SocketioApp {
   std::unique_ptr<socketio::NetLoops> loops;
   std::unique_ptr<socketio::Server> io;
   std::unique_ptr<engineio::Server> eio;
 };
 
 // Lives until exit: the loops (and their connections' callbacks) may use it until they stop.
-ChatApp& app() {
-  static ChatApp a;
+SocketioApp& app() {
+  static SocketioApp a;
   return a;
 }
 
 }  // namespace
 
-void mount_socketio_chat(http::Router& router, net::LoopGroup& loops, const http::Cors& cors,
-                         uint16_t node_id) {
-  engineio::Options o;
-  o.path = "/socket.io/";
-  o.node_id = node_id;
-  o.ping_interval_ms = env_u32("SB_EIO_PING_INTERVAL", o.ping_interval_ms);
-  o.ping_timeout_ms = env_u32("SB_EIO_PING_TIMEOUT", o.ping_timeout_ms);
-  o.upgrade_timeout_ms = env_u32("SB_EIO_UPGRADE_TIMEOUT", o.upgrade_timeout_ms);
-  o.max_http_buffer_size =
-      env_u32("SB_EIO_MAX_HTTP_BUFFER_SIZE", static_cast<uint32_t>(o.max_http_buffer_size));
-  if (const char* t = std::getenv("SB_EIO_TRANSPORTS"); t != nullptr && *t != '\0') {
-    const std::string_view ts(t);
-    o.polling = ts.find("polling") != std::string_view::npos;
-    o.websocket = ts.find("websocket") != std::string_view::npos;
-  }
-
-  socketio::ServerOptions so;
-  so.node_id = node_id;
-  so.connect_timeout_ms = env_u32("SB_SIO_CONNECT_TIMEOUT", so.connect_timeout_ms);
-  if (o.per_message_deflate) so.deflate = o.deflate;
+void setup_chat(socketio::Server& io) {
   const bool test_mode = env_u32("SB_SIO_TEST", 0) != 0;
-
-  ChatApp& a = app();
-  a.loops = std::make_unique<socketio::NetLoops>(loops);
-  a.io = std::make_unique<socketio::Server>(*a.loops, std::move(so));
-  socketio::Server& io = *a.io;
   io.on_connection([&io, test_mode](Socket& s) {
     chat_handlers(io, s);
     if (test_mode) test_handlers(io, s);
   });
-  if (test_mode) {
-    socketio::Namespace& admin = io.of("/admin");
-    admin.use([](Socket& s, const socketio::Next& next) {
-      if (s.auth().str(0, "token") == "secret") return next();
-      next(socketio::ConnectError{"not authorized", R"({"reason":"bad token"})"});
-    });
-    admin.on_connection([&io](Socket& s) {
-      chat_handlers(io, s);
-      s.emit("welcome", "admin");
-    });
-  }
-  a.eio = std::make_unique<engineio::Server>(std::move(o), io);
-  a.eio->attach(router, loops, cors);
-  SB_LOG_INFO("socket.io chat on {}{}", a.eio->options().path, test_mode ? " (test mode)" : "");
+  if (!test_mode) return;
+  socketio::Namespace& admin = io.of("/admin");
+  admin.use([](Socket& s, const socketio::Next& next) {
+    if (s.auth().str(0, "token") == "secret") return next();
+    next(socketio::ConnectError{"not authorized", R"({"reason":"bad token"})"});
+  });
+  admin.on_connection([&io](Socket& s) {
+    chat_handlers(io, s);
+    s.emit("welcome", "admin");
+  });
+  SB_LOG_INFO("socket.io chat: test mode");
 }
 
-void close_socketio_chat() {
+socketio::Server& mount_socketio(http::Router& router, net::LoopGroup& loops,
+                                 const http::Cors& cors, const AppOptions& options,
+                                 std::string_view app_name, const SocketioSetup& setup) {
+  engineio::Options o = engineio_options(options, "/socket.io/");
+  socketio::ServerOptions so = socketio_options(options, o);
+  SocketioApp& a = app();
+  a.loops = std::make_unique<socketio::NetLoops>(loops);
+  a.io = std::make_unique<socketio::Server>(*a.loops, std::move(so));
+  setup(*a.io);
+  a.eio = std::make_unique<engineio::Server>(std::move(o), *a.io);
+  a.eio->attach(router, loops, cors);
+  SB_LOG_INFO("socket.io app '{}' on {} (ping {}+{} ms, connect timeout {} ms, node {})", app_name,
+              a.eio->options().path, a.eio->options().ping_interval_ms,
+              a.eio->options().ping_timeout_ms, a.io->options().connect_timeout_ms,
+              options.node_id);
+  return *a.io;
+}
+
+void close_socketio() {
   if (app().eio) app().eio->close_all();
 }
 

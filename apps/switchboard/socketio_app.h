@@ -1,7 +1,9 @@
 #pragma once
-// The Socket.IO chat app (the founding document's example): mounts Socket.IO at /socket.io/.
+// Socket.IO at /socket.io/ for the built-in apps, and the chat app (the founding document's
+// example, `--app chat`):
 //   join  "room" | {room}            → the socket joins the room
 //   leave "room" | {room}            → it leaves
+//   chat  room, msg                  → io.to(room).emit("chat", msg)   (binary included)
 //   chat  {room, text}               → io.to(room).emit("chat", {room, text, from})
 //   echo  …args, ack                 → ack(…args) (binary included), or emit("echo", …) without ack
 //
@@ -14,22 +16,32 @@
 //   "ask-room" {room, timeout}, ack → io.to(room).timeout(t).emitWithAck("question") and acks
 //     back {error, responses};
 //   "count" room, ack → ack(number of sockets in the room, node-wide, via fetchSockets).
-// Engine.IO options are read from the same SB_EIO_* variables as the echo app.
+// Engine.IO options come from AppOptions (flags, the SB_EIO_* variables, defaults).
 
-#include <cstdint>
+#include <functional>
+#include <string_view>
 
+#include "app_options.h"
 #include "http/cors.h"
 #include "http/router.h"
 #include "net/loop_group.h"
 
 namespace sb::app {
 
-/// Mounts Socket.IO with the chat app on `router` (call before serving). Lives until exit.
-void mount_socketio_chat(http::Router& router, net::LoopGroup& loops, const http::Cors& cors,
-                         uint16_t node_id);
+/// Installs an app's namespaces and handlers on a fresh server (before serving).
+using SocketioSetup = std::function<void(socketio::Server& io)>;
+
+/// Mounts Socket.IO at /socket.io/ on `router` with `setup`'s handlers (call before serving).
+/// Lives until exit; returns the Socket.IO server.
+socketio::Server& mount_socketio(http::Router& router, net::LoopGroup& loops,
+                                 const http::Cors& cors, const AppOptions& options,
+                                 std::string_view app_name, const SocketioSetup& setup);
+
+/// The chat app's handlers (plus the SB_SIO_TEST=1 extras).
+void setup_chat(socketio::Server& io);
 
 /// Thread-safe: closes every Socket.IO connection ("server shutting down"); no-op if not
 /// mounted. Call before LoopGroup::shutdown.
-void close_socketio_chat();
+void close_socketio();
 
 }  // namespace sb::app

@@ -1,7 +1,6 @@
 #pragma once
 /// \file
-/// Version of the Switchboard library and binary. The embedding API (Server, Namespace, Socket,
-/// broadcast operators) arrives in this folder with the Socket.IO layer.
+/// Version of the Switchboard library and binary. The embedding API is in switchboard.h.
 
 namespace switchboard {
 

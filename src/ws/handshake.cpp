@@ -65,6 +65,15 @@ std::array<char, 28> compute_accept(std::string_view key) {
   return out;
 }
 
+bool same_origin(std::string_view origin, std::string_view host) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (origin.size() > scheme.size() && http::iequals(origin.substr(0, scheme.size()), scheme)) {
+      return !host.empty() && http::iequals(origin.substr(scheme.size()), host);
+    }
+  }
+  return false;
+}
+
 HandshakeOutcome validate_upgrade(const http::Request& req, const HandshakeOptions& opts) {
   if (req.method != http::Method::kGet) return reject(400, "WebSocket upgrade requires GET");
   if (req.version_minor != 1) return reject(400, "WebSocket upgrade requires HTTP/1.1");
@@ -82,7 +91,11 @@ HandshakeOutcome validate_upgrade(const http::Request& req, const HandshakeOptio
   Result<size_t> n = base64_decode_to(*key, raw);
   if (!n || *n != 16) return reject(400, "invalid Sec-WebSocket-Key");
   if (const std::optional<std::string_view> origin = req.header("Origin")) {
-    if (opts.allow_origin && !opts.allow_origin(*origin)) return reject(403, "origin not allowed");
+    // A page this node served (Origin = Host) may always connect; others need the allow-list.
+    if (opts.allow_origin && !same_origin(*origin, req.header("Host").value_or("")) &&
+        !opts.allow_origin(*origin)) {
+      return reject(403, "origin not allowed");
+    }
   }
 
   HandshakeOutcome o;

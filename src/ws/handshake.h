@@ -33,7 +33,11 @@ struct HandshakeOutcome {
   bool ok() const { return status == 101; }
 };
 
-/// Validates a WebSocket upgrade request and builds the response.
+/// True when `origin` ("http://host:port") names the same host and port as the Host header.
+bool same_origin(std::string_view origin, std::string_view host);
+
+/// Validates a WebSocket upgrade request and builds the response. A browser Origin equal to the
+/// request's own Host is always accepted; another Origin only if `allow_origin` says so.
 HandshakeOutcome validate_upgrade(const http::Request& req, const HandshakeOptions& opts);
 
 /// Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + RFC 6455 GUID)).

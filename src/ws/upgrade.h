@@ -15,9 +15,6 @@ namespace sb::ws {
 /// outlive the server. A browser Origin equal to the request's own host (a page this node served)
 /// is always accepted; another Origin only if `allow_origin` says so (403 otherwise). An empty
 /// `allow_origin` accepts every Origin; a request without Origin (not a browser) is accepted.
-/// True when `origin` ("http://host:port") names the same host and port as the Host header.
-bool same_origin(std::string_view origin, std::string_view host);
-
 http::RouteHandler upgrade_route(Endpoint& endpoint, const SessionOptions& options,
                                  std::function<bool(std::string_view)> allow_origin);
 

@@ -1,0 +1,23 @@
+#pragma once
+// POST /api/v1/emit: lets a backend in another language emit to this node's Socket.IO clients.
+//
+//   POST /api/v1/emit
+//   Authorization: Bearer <api_key>
+//   {"nsp": "/", "rooms": ["a", "b"], "except": ["c"], "event": "news", "data": {...}}
+//
+// `nsp` defaults to "/"; `rooms` / `except` are a string or an array of strings (no rooms: every
+// socket of the namespace); `data` is the one event argument (absent: none). Answers:
+// 200 {"ok":true}; 400 {"error":…} for a malformed body; 401 without the right key; 404 for an
+// unknown namespace. Mounted only when a key is configured (--api-key / TOML api_key).
+
+#include <string>
+
+#include "http/router.h"
+#include "socketio/server.h"
+
+namespace sb::app {
+
+/// Adds the route; `io` and the router must outlive serving.
+void add_emit_api(http::Router& router, socketio::Server& io, std::string api_key);
+
+}  // namespace sb::app
