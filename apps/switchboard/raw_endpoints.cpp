@@ -17,6 +17,10 @@ void ChatEndpoint::on_open(ws::Session& s) {
   s.user_tag = m.sessions.size();
   m.sessions.push_back(&s);
   m.count.store(static_cast<uint32_t>(m.sessions.size()), std::memory_order_relaxed);
+  if (s.deflate_negotiated()) {
+    m.deflate_count.store(m.deflate_count.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_relaxed);  // one writer: this loop
+  }
 }
 
 void ChatEndpoint::on_close(ws::Session& s, uint16_t /*code*/) {
@@ -27,11 +31,18 @@ void ChatEndpoint::on_close(ws::Session& s, uint16_t /*code*/) {
   m.sessions[s.user_tag] = last;
   m.sessions.pop_back();
   m.count.store(static_cast<uint32_t>(m.sessions.size()), std::memory_order_relaxed);
+  if (s.deflate_negotiated()) {
+    m.deflate_count.store(m.deflate_count.load(std::memory_order_relaxed) - 1,
+                          std::memory_order_relaxed);
+  }
 }
 
 void ChatEndpoint::on_message(ws::Session& s, ws::MessageType type,
                               std::span<const uint8_t> payload) {
-  ws::BroadcastFrame frame = ws::BroadcastFrame::build(type, payload, deflate_);
+  // Compress once per broadcast, and only when some member can take the compressed form.
+  ws::DeflateOptions deflate = deflate_;
+  deflate.enabled = deflate.enabled && any_deflate_member();
+  ws::BroadcastFrame frame = ws::BroadcastFrame::build(type, payload, deflate);
   const int self = s.connection().loop().index();
   for (int i = 0; i < loops_.size(); ++i) {
     if (i == self) continue;
@@ -39,6 +50,15 @@ void ChatEndpoint::on_message(ws::Session& s, ws::MessageType type,
     loops_.loop(i).post([this, i, frame] { deliver(i, frame); });
   }
   deliver(self, frame);
+}
+
+bool ChatEndpoint::any_deflate_member() const {
+  for (int i = 0; i < loops_.size(); ++i) {
+    if (members_[static_cast<size_t>(i)].deflate_count.load(std::memory_order_relaxed) > 0) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void ChatEndpoint::deliver(int loop_index, const ws::BroadcastFrame& frame) {

@@ -33,8 +33,11 @@ class ChatEndpoint final : public ws::Endpoint {
   struct alignas(64) LoopMembers {
     std::vector<ws::Session*> sessions;
     std::atomic<uint32_t> count{0};
+    std::atomic<uint32_t> deflate_count{0};  // members that negotiated permessage-deflate
   };
   void deliver(int loop_index, const ws::BroadcastFrame& frame);
+  /// True when some member anywhere may take the compressed form (else skip compressing).
+  bool any_deflate_member() const;
 
   net::LoopGroup& loops_;
   ws::DeflateOptions deflate_;
