@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "bench/bench_config.h"
+#include "bench/compare.h"
 #include "bench/report.h"
 #include "bench/runner.h"
 
@@ -25,13 +26,33 @@ std::vector<int> parse_pids(const std::string& list) {
   return pids;
 }
 
-int run(bench::BenchConfig cfg, const std::string& pids) {
+struct CompareArgs {
+  std::string target;
+  std::string pids;
+  int repetitions = 3;
+};
+
+int run(bench::BenchConfig cfg, const std::string& pids, const CompareArgs& compare) {
   signal(SIGPIPE, SIG_IGN);
+  if (cfg.scenario == "connect" && cfg.steps == 0) cfg.steps = 4;
+  bench::CompareOptions copt;
   try {
     cfg.pids = parse_pids(pids);
+    copt.pids_b = parse_pids(compare.pids);
   } catch (const std::exception&) {
-    std::fprintf(stderr, "switchboard bench: --pids expects PID[,PID...]\n");
+    std::fprintf(stderr, "switchboard bench: --pids/--compare-pids expect PID[,PID...]\n");
     return 2;
+  }
+  if (!compare.target.empty()) {
+    copt.target_b = compare.target;
+    copt.repetitions = compare.repetitions;
+    auto r = bench::run_compare(cfg, copt, stdout);
+    if (!r) {
+      std::fprintf(stderr, "switchboard bench: %.*s\n", static_cast<int>(r.error().reason.size()),
+                   r.error().reason.data());
+      return 2;
+    }
+    return r.value();
   }
   auto r = bench::run_bench(cfg);
   if (!r) {
@@ -58,13 +79,26 @@ int run(bench::BenchConfig cfg, const std::string& pids) {
 void add_bench_command(CLI::App& app) {
   auto cfg = std::make_shared<bench::BenchConfig>();
   auto pids = std::make_shared<std::string>();
+  auto compare = std::make_shared<CompareArgs>();
   CLI::App* sub = app.add_subcommand(
       "bench",
       "Load generator on the server's own event loop: switchboard bench SCENARIO --target URL");
-  sub->add_option("scenario", cfg->scenario, "raw-chat | raw-echo")->required();
-  sub->add_option("--target", cfg->target, "ws://HOST:PORT/PATH")->required();
+  sub->add_option("scenario", cfg->scenario, "connect | fanout | echo | raw-chat | raw-echo")
+      ->required();
+  sub->add_option("--target", cfg->target,
+                  "Socket.IO scenarios: http://HOST:PORT (or ws://HOST:PORT/socket.io/); raw-*: "
+                  "ws://HOST:PORT/PATH")
+      ->required();
   sub->add_option("--clients", cfg->clients, "WebSocket clients")->capture_default_str();
-  sub->add_option("--senders", cfg->senders, "raw-chat: clients that send")->capture_default_str();
+  sub->add_option("--senders", cfg->senders, "fanout, raw-chat: clients that send")
+      ->capture_default_str();
+  sub->add_option("--window", cfg->window, "Closed loop: messages in flight per sender")
+      ->capture_default_str();
+  sub->add_option("--room", cfg->room, "fanout: the room every client joins")
+      ->capture_default_str();
+  sub->add_option("--nsp", cfg->nsp, "Socket.IO namespace")->capture_default_str();
+  sub->add_option("--steps", cfg->steps,
+                  "Connect in N steps, sampling the target's memory after each (connect: 4)");
   sub->add_option("--rate", cfg->rate, "Messages/s in total (0 = closed loop)")
       ->capture_default_str();
   sub->add_option("--size", cfg->size, "Payload bytes (>= 40)")->capture_default_str();
@@ -86,9 +120,18 @@ void add_bench_command(CLI::App& app) {
   sub->add_option("--connect-timeout", cfg->connect_timeout_s,
                   "Stop starting connections after this many seconds")
       ->capture_default_str();
+  sub->add_option("--handshake-timeout-ms", cfg->handshake_timeout_ms,
+                  "Per-client limit for connect + handshakes")
+      ->capture_default_str();
   sub->add_flag("!--no-progress", cfg->progress, "No progress line per second");
-  sub->callback([cfg, pids] {
-    const int code = run(*cfg, *pids);
+  sub->add_option("--compare", compare->target,
+                  "Run the same scenario against this second target too, alternating, and print "
+                  "the ratios A/B");
+  sub->add_option("--compare-pids", compare->pids, "--compare: its process ids to sample");
+  sub->add_option("--reps", compare->repetitions, "--compare: repetitions per target")
+      ->capture_default_str();
+  sub->callback([cfg, pids, compare] {
+    const int code = run(*cfg, *pids, *compare);
     if (code != 0) throw CLI::RuntimeError(code);
   });
 }

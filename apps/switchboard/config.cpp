@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "redis/url.h"
+
 namespace sb::app {
 namespace {
 
@@ -33,6 +35,14 @@ std::function<void(const toml::node&, ServeConfig&)> text(std::string ServeConfi
   return [field](const toml::node& n, ServeConfig& c) {
     auto v = n.value<std::string>();
     if (!v) throw std::runtime_error("expected a string");
+    c.*field = *v;
+  };
+}
+
+std::function<void(const toml::node&, ServeConfig&)> boolean(bool ServeConfig::*field) {
+  return [field](const toml::node& n, ServeConfig& c) {
+    auto v = n.value<bool>();
+    if (!v) throw std::runtime_error("expected true or false");
     c.*field = *v;
   };
 }
@@ -64,6 +74,14 @@ const std::vector<Setting>& settings() {
       {"--connect-timeout-ms", "connect_timeout_ms", number(&ServeConfig::connect_timeout_ms)},
       {"--drain-delay-ms", "drain_delay_ms", number(&ServeConfig::drain_delay_ms)},
       {"--api-key", "api_key", text(&ServeConfig::api_key)},
+      {"--adapter", "adapter", text(&ServeConfig::adapter)},
+      {"--redis", "redis_url", text(&ServeConfig::redis_url)},
+      {"--redis-key", "redis_key", text(&ServeConfig::redis_key)},
+      {"--redis-requests-timeout-ms", "redis_requests_timeout_ms",
+       number(&ServeConfig::redis_requests_timeout_ms)},
+      {"--redis-max-queue", "redis_max_queue", number(&ServeConfig::redis_max_queue)},
+      {"--redis-subscription-mode", "redis_subscription_mode",
+       text(&ServeConfig::redis_subscription_mode)},
       {"--cors-origin", "cors_origins",
        [](const toml::node& n, ServeConfig& c) {
          const toml::array* arr = n.as_array();
@@ -75,12 +93,9 @@ const std::vector<Setting>& settings() {
            c.cors_origins.push_back(*s);
          }
        }},
-      {"--no-deflate", "no_deflate",
-       [](const toml::node& n, ServeConfig& c) {
-         auto v = n.value<bool>();
-         if (!v) throw std::runtime_error("expected true or false");
-         c.no_deflate = *v;
-       }},
+      {"--no-deflate", "no_deflate", boolean(&ServeConfig::no_deflate)},
+      {"--redis-always-publish", "redis_always_publish",
+       boolean(&ServeConfig::redis_always_publish)},
   };
   return all;
 }
@@ -138,6 +153,25 @@ void add_serve_flags(CLI::App& cmd, ServeConfig& cfg) {
       ->capture_default_str();
   cmd.add_option("--api-key", cfg.api_key,
                  "Bearer key for POST /api/v1/emit (none = the endpoint is off)");
+  cmd.add_option("--adapter", cfg.adapter,
+                 "Cluster adapter: memory (one node) | redis | redis-sharded")
+      ->capture_default_str();
+  cmd.add_option("--redis", cfg.redis_url, "Redis URL: redis://[user:pass@]host[:port][/db]")
+      ->capture_default_str();
+  cmd.add_option("--redis-key", cfg.redis_key,
+                 "Channel prefix; every node and emitter of a cluster uses the same")
+      ->capture_default_str();
+  cmd.add_option("--redis-requests-timeout-ms", cfg.redis_requests_timeout_ms,
+                 "Wait for other nodes in fetchSockets/allRooms/serverSideEmit with ack")
+      ->capture_default_str();
+  cmd.add_option("--redis-max-queue", cfg.redis_max_queue,
+                 "Redis commands buffered during an outage; more are dropped and counted")
+      ->capture_default_str();
+  cmd.add_option("--redis-subscription-mode", cfg.redis_subscription_mode,
+                 "redis-sharded: static | dynamic | dynamic-private")
+      ->capture_default_str();
+  cmd.add_flag("--redis-always-publish", cfg.redis_always_publish,
+               "Publish every broadcast even while alone (clusters with Node.js nodes)");
 }
 
 void apply_config_file(CLI::App& cmd, ServeConfig& cfg) {
@@ -163,6 +197,14 @@ void apply_config_file(CLI::App& cmd, ServeConfig& cfg) {
       throw std::runtime_error("config key '" + std::string(s.key) + "': " + e.what());
     }
   }
+}
+
+std::string redacted_url(const std::string& url) {
+  const size_t at = url.rfind('@');
+  if (at == std::string::npos) return url;
+  const size_t scheme = url.find("://");
+  const size_t from = scheme == std::string::npos || scheme > at ? 0 : scheme + 3;
+  return url.substr(0, from) + "***" + url.substr(at);
 }
 
 void finalize(ServeConfig& cfg, const std::string& argv0) {
@@ -193,6 +235,26 @@ void finalize(ServeConfig& cfg, const std::string& argv0) {
   if (cfg.max_header_bytes < 256) throw std::runtime_error("--max-header-bytes: at least 256");
   if (cfg.app != "chat" && cfg.app != "conformance" && cfg.app != "bench")
     throw std::runtime_error("--app: chat, conformance or bench (got '" + cfg.app + "')");
+  if (cfg.adapter != "memory" && cfg.adapter != "redis" && cfg.adapter != "redis-sharded") {
+    throw std::runtime_error("--adapter: memory, redis or redis-sharded (got '" + cfg.adapter +
+                             "')");
+  }
+  if (cfg.redis_subscription_mode != "static" && cfg.redis_subscription_mode != "dynamic" &&
+      cfg.redis_subscription_mode != "dynamic-private") {
+    throw std::runtime_error(
+        "--redis-subscription-mode: static, dynamic or dynamic-private (got '" +
+        cfg.redis_subscription_mode + "')");
+  }
+  if (cfg.adapter != "memory") {
+    // Checked here so that a typo exits 2 with a message before anything starts.
+    if (auto url = redis::parse_url(cfg.redis_url); !url) {
+      throw std::runtime_error("--redis: bad URL '" + redacted_url(cfg.redis_url) +
+                               "': " + std::string(url.error().reason));
+    }
+  }
+  if (cfg.redis_key.empty()) throw std::runtime_error("--redis-key: must not be empty");
+  if (cfg.redis_requests_timeout_ms == 0)
+    throw std::runtime_error("--redis-requests-timeout-ms: at least 1");
 }
 
 }  // namespace sb::app

@@ -45,6 +45,23 @@ struct ServeConfig {
   uint32_t drain_delay_ms = 0;
   /// Bearer key of POST /api/v1/emit; empty = the endpoint is off.
   std::string api_key;
+  // --- the cluster (docs/cluster.md) ---
+  /// memory (one node) | redis (@socket.io/redis-adapter's createAdapter) | redis-sharded
+  /// (createShardedAdapter: SPUBLISH/SSUBSCRIBE, Redis >= 7).
+  std::string adapter = "memory";
+  /// redis://[user:password@]host[:port][/db]
+  std::string redis_url = "redis://127.0.0.1:6379";
+  /// Channel prefix shared by every node and emitter of one cluster.
+  std::string redis_key = "socket.io";
+  /// fetchSockets / allRooms / serverSideEmit with ack: how long to wait for other nodes.
+  uint32_t redis_requests_timeout_ms = 5000;
+  /// Commands buffered while Redis is unreachable; beyond that they are dropped (counted).
+  uint32_t redis_max_queue = 10000;
+  /// redis-sharded only: static | dynamic | dynamic-private (Node's subscriptionMode).
+  std::string redis_subscription_mode = "dynamic";
+  /// Publish every broadcast, as Node does, even while this node believes it is alone. For
+  /// clusters with Node.js nodes, which do not announce themselves (docs/adapters.md).
+  bool redis_always_publish = false;
 };
 
 /// Declares the serve flags on `cmd`, bound to `cfg`.
@@ -52,6 +69,8 @@ void add_serve_flags(CLI::App& cmd, ServeConfig& cfg);
 /// After parsing: loads cfg.config_file (if any) and applies every key whose flag was not given.
 /// Throws std::runtime_error with a readable message on a bad file (start-up only).
 void apply_config_file(CLI::App& cmd, ServeConfig& cfg);
+/// `url` with its user:password part replaced by `***` (for logs and error messages).
+std::string redacted_url(const std::string& url);
 /// Fills derived defaults (threads, web root) and checks ranges; throws on nonsense.
 void finalize(ServeConfig& cfg, const std::string& argv0);
 

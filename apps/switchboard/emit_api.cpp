@@ -38,23 +38,6 @@ bool same_key(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-// `"room"` or `["a","b"]` (raw JSON, already validated); nullopt when it is anything else.
-std::optional<std::vector<std::string>> string_list(std::string_view raw) {
-  std::vector<std::string> out;
-  if (raw.empty() || raw == "null") return out;
-  if (raw.front() == '"') {
-    out.push_back(Args(raw).str(0));
-    return out;
-  }
-  if (raw.front() != '[') return std::nullopt;
-  const Args items(raw.substr(1, raw.size() - 2));
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (items.raw(i).empty() || items.raw(i).front() != '"') return std::nullopt;
-    out.push_back(items.str(i));
-  }
-  return out;
-}
-
 void handle(http::Exchange& ex, socketio::Server& io, const std::string& key) {
   const auto auth = ex.request().header("authorization");
   if (!auth || !auth->starts_with("Bearer ") || !same_key(auth->substr(7), key)) {
@@ -107,6 +90,22 @@ void handle(http::Exchange& ex, socketio::Server& io, const std::string& key) {
 }
 
 }  // namespace
+
+std::optional<std::vector<std::string>> string_list(std::string_view raw) {
+  std::vector<std::string> out;
+  if (raw.empty() || raw == "null") return out;
+  if (raw.front() == '"') {
+    out.push_back(Args(raw).str(0));
+    return out;
+  }
+  if (raw.front() != '[') return std::nullopt;
+  const Args items(raw.substr(1, raw.size() - 2));
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items.raw(i).empty() || items.raw(i).front() != '"') return std::nullopt;
+    out.push_back(items.str(i));
+  }
+  return out;
+}
 
 void add_emit_api(http::Router& router, socketio::Server& io, std::string api_key) {
   router.add("/api/v1/emit", {http::Method::kPost},

@@ -8,6 +8,7 @@
 
 #include "bench_cmd.h"
 #include "config.h"
+#include "lb_cmd.h"
 #include "serve.h"
 
 namespace {
@@ -19,6 +20,7 @@ int run(int argc, char** argv) {
   CLI::App* serve = app.add_subcommand("serve", "Run a node (HTTP, WebSocket, raw endpoints)");
   sb::app::add_serve_flags(*serve, serve_cfg);
   sb::app::add_bench_command(app);  // runs from its own callback
+  sb::app::add_lb_command(app);     // runs from its own callback
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) {

@@ -7,7 +7,10 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <string>
 
+#include "adapter/redis_adapter.h"
+#include "adapter/redis_bus.h"
 #include "app_options.h"
 #include "bench_app.h"
 #include "common/log.h"
@@ -76,12 +79,50 @@ void drain_wait(const sigset_t& stop_signals, uint32_t ms) {
   sigtimedwait(&stop_signals, nullptr, &ts);
 }
 
-// /readyz: 200 "ready" while serving, 503 "draining" once a stop signal arrived (/healthz stays
-// 200 until the process exits: a draining node is alive, just not taking new clients).
-void add_readyz(http::Router& router, const std::atomic<bool>& draining) {
-  router.add("/readyz", http::kGetHead, [&draining](http::Exchange& ex) {
+// The node's cluster adapter (--adapter): the factory every namespace's adapter comes from and,
+// for the Redis adapters, the node's Redis connections (shared by the namespaces).
+struct Cluster {
+  socketio::AdapterFactory factory;  // empty: in-memory, one node
+  std::shared_ptr<adapter::RedisBus> bus;
+};
+
+Cluster make_cluster(const ServeConfig& cfg, net::LoopGroup& loops) {
+  if (cfg.adapter == "memory") {
+    if (cfg.redis_url != ServeConfig{}.redis_url) {
+      SB_LOG_WARN("--redis is ignored with --adapter memory (one node); use --adapter redis");
+    }
+    return {};
+  }
+  adapter::RedisAdapterOptions o;
+  o.url = cfg.redis_url;
+  o.key = cfg.redis_key;
+  o.requests_timeout_ms = cfg.redis_requests_timeout_ms;
+  o.max_queue = cfg.redis_max_queue;
+  o.skip_publish_when_alone = !cfg.redis_always_publish;
+  o.mode = cfg.adapter == "redis-sharded" ? adapter::RedisAdapterMode::kSharded
+                                          : adapter::RedisAdapterMode::kClassic;
+  o.subscription_mode = cfg.redis_subscription_mode == "static" ? adapter::SubscriptionMode::kStatic
+                        : cfg.redis_subscription_mode == "dynamic-private"
+                            ? adapter::SubscriptionMode::kDynamicPrivate
+                            : adapter::SubscriptionMode::kDynamic;
+  Cluster c;
+  c.factory = adapter::make_redis_adapter_factory(loops, std::move(o), &c.bus);
+  SB_LOG_INFO("cluster: adapter {} on {} (key '{}')", cfg.adapter, redacted_url(cfg.redis_url),
+              cfg.redis_key);
+  return c;
+}
+
+// /readyz: 200 "ready" while serving; 503 "draining" once a stop signal arrived (/healthz stays
+// 200 until the process exits: a draining node is alive, just not taking new clients); 503
+// "redis disconnected" while the Redis adapter cannot reach Redis — the node still serves its
+// own clients, but a balancer should prefer nodes that reach the rest of the cluster.
+void add_readyz(http::Router& router, const std::atomic<bool>& draining,
+                std::shared_ptr<adapter::RedisBus> bus) {
+  router.add("/readyz", http::kGetHead, [&draining, bus = std::move(bus)](http::Exchange& ex) {
     if (draining.load(std::memory_order_relaxed)) {
       ex.respond(http::text_response(503, "draining"));
+    } else if (bus && !bus->ready()) {
+      ex.respond(http::text_response(503, "redis disconnected"));
     } else {
       ex.respond(http::text_response(200, "ready"));
     }
@@ -90,7 +131,7 @@ void add_readyz(http::Router& router, const std::atomic<bool>& draining) {
 
 // Mounts the routes of the built-in app `cfg.app` (chat, conformance, bench).
 void mount_app(const ServeConfig& cfg, http::Router& router, net::LoopGroup& loops,
-               const http::Cors& cors) {
+               const http::Cors& cors, socketio::AdapterFactory adapter) {
   const AppOptions opts = resolve_app_options(cfg);
   // Engine.IO echo at /engine.io/ (conformance with the official engine.io-client).
   if (cfg.app != "bench") mount_engineio_echo(router, loops, cors, opts);
@@ -98,7 +139,8 @@ void mount_app(const ServeConfig& cfg, http::Router& router, net::LoopGroup& loo
   const SocketioSetup setup = cfg.app == "bench"         ? SocketioSetup(setup_bench)
                               : cfg.app == "conformance" ? SocketioSetup(setup_conformance)
                                                          : SocketioSetup(setup_chat);
-  socketio::Server& io = mount_socketio(router, loops, cors, opts, cfg.app, setup);
+  socketio::Server& io =
+      mount_socketio(router, loops, cors, opts, cfg.app, setup, std::move(adapter));
   if (!cfg.api_key.empty()) add_emit_api(router, io, cfg.api_key);
 }
 
@@ -125,9 +167,10 @@ int run_serve(const ServeConfig& cfg) {
   // Read by /readyz on the loops, written by this thread; lives until after loops.shutdown.
   std::atomic<bool> draining{false};
   http::Router& router = server.router();
-  http::add_builtin_routes(router);
-  add_readyz(router, draining);
-  mount_app(cfg, router, loops, cors);
+  http::add_builtin_routes(router, static_cast<int>(cfg.node_id));
+  Cluster cluster = make_cluster(cfg, loops);
+  add_readyz(router, draining, cluster.bus);
+  mount_app(cfg, router, loops, cors, std::move(cluster.factory));
   router.add("/raw/echo", {http::Method::kGet}, ws::upgrade_route(echo, ws_opts, allow_origin));
   router.add("/raw/chat", {http::Method::kGet}, ws::upgrade_route(chat, ws_opts, allow_origin));
   http::add_static_route(router, http::StaticOptions{cfg.web_root});
@@ -152,6 +195,7 @@ int run_serve(const ServeConfig& cfg) {
   close_engineio_echo();
   close_socketio();
   loops.shutdown(cfg.shutdown_timeout_ms);
+  release_socketio();
   SB_LOG_INFO("stopped");
   return 0;
 }

@@ -9,9 +9,9 @@ namespace sb::bench {
 
 struct BenchConfig {
   std::string scenario = "raw-chat";
-  std::string target;  ///< ws://host:port/path
+  std::string target;  ///< ws://host:port/path (Socket.IO scenarios: http:// or ws://host:port)
   uint32_t clients = 1000;
-  uint32_t senders = 1;  ///< raw-chat; raw-echo: every client sends
+  uint32_t senders = 1;  ///< raw-chat, fanout; raw-echo, echo: every client sends
   double rate = 0;       ///< messages/s in total; 0 = closed loop
   uint32_t size = 100;   ///< payload bytes (>= 40: the stamp)
   double duration_s = 10;
@@ -26,7 +26,12 @@ struct BenchConfig {
   uint32_t connect_concurrency = 500;  ///< connections in flight (all loops)
   double connect_timeout_s = 60;       ///< stop starting new connections after this
   uint32_t handshake_timeout_ms = 10000;
-  bool progress = true;  ///< a line per second on stderr
+  bool progress = true;    ///< a line per second on stderr
+  uint32_t window = 1;     ///< closed loop: messages in flight per sender
+  std::string room = "r";  ///< fanout: the room every client joins (query room=NAME)
+  std::string nsp = "/";   ///< Socket.IO namespace
+  /// Connect in this many equal steps, sampling the target's memory after each (connect: 4).
+  uint32_t steps = 0;
 };
 
 }  // namespace sb::bench

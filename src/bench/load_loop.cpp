@@ -42,13 +42,25 @@ LoadLoop::~LoadLoop() {
   join();
 }
 
-void LoadLoop::start(uint64_t connect_deadline_ns) {
+void LoadLoop::start(uint64_t connect_deadline_ns, uint32_t cap) {
   connect_deadline_ns_ = connect_deadline_ns;
-  loop_.post([this] {
+  loop_.post([this, cap] {
     loop_.timers().arm(tick_timer_, kTickMs, [this] { on_tick(); });
-    connect_more();
+    apply_cap(cap);
   });
   thread_ = std::thread([this] { loop_.run(); });
+}
+
+void LoadLoop::set_cap(uint32_t cap) {
+  loop_.post([this, cap] { apply_cap(cap); });
+}
+
+void LoadLoop::apply_cap(uint32_t cap) {
+  const auto idx = static_cast<uint32_t>(index_);
+  const auto cnt = static_cast<uint32_t>(count_);
+  cap_ = std::min(cap, config_.clients);
+  local_cap_ = std::min(my_clients_, cap_ > idx ? (cap_ - idx + cnt - 1) / cnt : 0);
+  connect_more();
 }
 
 void LoadLoop::start_sending(const Window& w) {
@@ -76,6 +88,8 @@ LoopProgress LoadLoop::progress() const {
   p.delivered = pub_.delivered.load(std::memory_order_relaxed);
   p.sent_in_window = pub_.sent_in_window.load(std::memory_order_relaxed);
   p.delivered_in_window = pub_.delivered_in_window.load(std::memory_order_relaxed);
+  p.last_open_ns = pub_.last_open_ns.load(std::memory_order_relaxed);
+  p.settled_for = pub_.settled_for.load(std::memory_order_acquire);
   p.connect_done = pub_.connect_done.load(std::memory_order_acquire);
   return p;
 }
@@ -87,16 +101,21 @@ void LoadLoop::publish() {
   pub_.delivered.store(stats_.delivered, std::memory_order_relaxed);
   pub_.sent_in_window.store(stats_.sent_in_window, std::memory_order_relaxed);
   pub_.delivered_in_window.store(stats_.delivered_in_window, std::memory_order_relaxed);
+  pub_.last_open_ns.store(last_open_ns_, std::memory_order_relaxed);
   pub_.connect_done.store(connect_done_, std::memory_order_release);
 }
 
 void LoadLoop::on_tick() {
   worker_->tick(monotonic_ns());
-  if (!connect_done_ && in_flight_ == 0 &&
-      (next_ >= my_clients_ || monotonic_ns() >= connect_deadline_ns_)) {
-    connect_done_ = true;
+  const bool past_deadline = monotonic_ns() >= connect_deadline_ns_;
+  if (in_flight_ == 0 && (next_ >= local_cap_ || past_deadline)) {
+    // Published after the counters (release): whoever sees the step settled sees its counts.
+    if (!connect_done_ && (next_ >= my_clients_ || past_deadline)) connect_done_ = true;
+    publish();
+    pub_.settled_for.store(cap_, std::memory_order_release);
+  } else {
+    publish();
   }
-  publish();
   loop_.timers().arm(tick_timer_, kTickMs, [this] { on_tick(); });
 }
 
@@ -107,7 +126,7 @@ void LoadLoop::connect_more() {
   connect_scheduled_ = false;
   if (stopping_) return;
   const uint64_t now = monotonic_ns();
-  while (in_flight_ < max_in_flight_ && next_ < my_clients_ && now < connect_deadline_ns_) {
+  while (in_flight_ < max_in_flight_ && next_ < local_cap_ && now < connect_deadline_ns_) {
     const uint32_t id = static_cast<uint32_t>(index_) + next_ * static_cast<uint32_t>(count_);
     ++next_;
     const sockaddr_in& src = sources_[id % sources_.size()];
@@ -122,7 +141,7 @@ void LoadLoop::connect_more() {
 }
 
 void LoadLoop::schedule_connect_more() {
-  if (connect_scheduled_ || next_ >= my_clients_) return;
+  if (connect_scheduled_ || next_ >= local_cap_) return;
   connect_scheduled_ = true;
   loop_.defer([this] { connect_more(); });
 }
@@ -131,6 +150,7 @@ void LoadLoop::on_open(BenchClient& c) {
   --in_flight_;
   ++open_now_;
   ++stats_.connected;
+  last_open_ns_ = monotonic_ns();
   worker_->on_open(c);
   schedule_connect_more();
 }

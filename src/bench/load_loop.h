@@ -30,6 +30,8 @@ struct LoopProgress {
   uint64_t delivered = 0;
   uint64_t sent_in_window = 0;
   uint64_t delivered_in_window = 0;
+  uint64_t last_open_ns = 0;  ///< when the latest handshake completed
+  uint32_t settled_for = 0;   ///< the connect cap (set_cap) this loop has finished
   bool connect_done = false;
 };
 
@@ -41,8 +43,10 @@ class LoadLoop final : public ClientEvents {
   LoadLoop(const LoadLoop&) = delete;
   LoadLoop& operator=(const LoadLoop&) = delete;
 
-  /// Starts the thread and begins connecting this loop's clients.
-  void start(uint64_t connect_deadline_ns);
+  /// Starts the thread and begins connecting this loop's clients with a global id < `cap`.
+  void start(uint64_t connect_deadline_ns, uint32_t cap);
+  /// Connects more: clients with a global id < `cap` (thread-safe). Stepped connects use it.
+  void set_cap(uint32_t cap);
   /// Begins sending (thread-safe).
   void start_sending(const Window& w);
   /// Closes every client gracefully (close frame 1000) and ends the thread (thread-safe).
@@ -59,6 +63,7 @@ class LoadLoop final : public ClientEvents {
   void on_closed(BenchClient& c, bool was_open, std::string_view why) override;
 
   void connect_more();
+  void apply_cap(uint32_t cap);
   void schedule_connect_more();
   void on_tick();
   void publish();
@@ -75,7 +80,10 @@ class LoadLoop final : public ClientEvents {
   std::thread thread_;
 
   uint32_t my_clients_ = 0;  // clients this loop owns
-  uint32_t next_ = 0;        // next local client to connect
+  uint32_t cap_ = 0;         // global id cap (set_cap)
+  uint32_t local_cap_ = 0;   // local clients below the cap
+  uint64_t last_open_ns_ = 0;
+  uint32_t next_ = 0;  // next local client to connect
   uint32_t in_flight_ = 0;
   uint32_t max_in_flight_ = 1;
   uint64_t open_now_ = 0;
@@ -86,7 +94,8 @@ class LoadLoop final : public ClientEvents {
 
   struct Published {
     std::atomic<uint64_t> connected{0}, failed{0}, sent{0}, delivered{0}, sent_in_window{0},
-        delivered_in_window{0};
+        delivered_in_window{0}, last_open_ns{0};
+    std::atomic<uint32_t> settled_for{0};
     std::atomic<bool> connect_done{false};
   };
   alignas(64) Published pub_;

@@ -62,26 +62,83 @@ Figures compute_figures(const RunResult& r) {
     f.bytes_per_connection = static_cast<double>(f.target_rss_connected - f.target_rss_before) /
                              static_cast<double>(r.connected);
   }
+  if (r.connect_busy_seconds > 0) {
+    f.connect_rate = static_cast<double>(r.connected) / r.connect_busy_seconds;
+  }
+  if (!r.steps.empty()) {
+    const ConnectStep& last = r.steps.back();
+    for (size_t i = 0; i < r.pids.size() && i < last.pids.size(); ++i) {
+      if (r.pids[i].before_connect.ok && last.pids[i].ok) {
+        f.connect_cpu_s += last.pids[i].cpu_seconds - r.pids[i].before_connect.cpu_seconds;
+      }
+    }
+  }
   return f;
 }
+
+namespace {
+
+uint64_t rss_sum(const std::vector<ProcSample>& v) {
+  uint64_t sum = 0;
+  for (const ProcSample& p : v)
+    sum += p.rss_bytes;
+  return sum;
+}
+
+// Target memory per connection after a step: growth since before the first connect.
+double step_bytes_per_connection(const RunResult& r, const ConnectStep& s) {
+  uint64_t before = 0;
+  for (const PidSamples& p : r.pids)
+    before += p.before_connect.rss_bytes;
+  const uint64_t now = rss_sum(s.pids);
+  if (s.connected == 0 || now <= before) return 0;
+  return static_cast<double>(now - before) / static_cast<double>(s.connected);
+}
+
+}  // namespace
 
 void print_summary(std::FILE* out, const RunResult& r, const Figures& f) {
   const BenchConfig& c = r.config;
   const LoopStats& t = r.totals;
   std::string mode = c.rate > 0 ? fmt::format("fixed rate {:.0f} msg/s", c.rate) : "closed loop";
   fmt::print(out, "\n== {} → {}\n", r.scenario, c.target);
-  fmt::print(
-      out,
-      "config       {} clients, {} senders, {}, {} B {} messages, {:.0f} s (+{:.0f} s warm-up), "
-      "{} generator thread(s){}\n",
-      c.clients, r.senders, mode, c.size, c.binary ? "binary" : "text", c.duration_s, c.warmup_s,
-      c.threads, c.deflate ? ", permessage-deflate offered" : "");
+  if (r.steps.size() > 1 && r.window_seconds <= 0) {
+    fmt::print(out, "config       {} clients in {} steps, {} generator thread(s)\n", c.clients,
+               r.steps.size(), c.threads);
+  } else {
+    fmt::print(out,
+               "config       {} clients, {} senders, {}{}, {} B {} messages, {:g} s (+{:g} s "
+               "warm-up), {} generator thread(s){}\n",
+               c.clients, r.senders, mode,
+               c.rate <= 0 && c.window > 1 ? fmt::format(" (window {})", c.window) : "", c.size,
+               c.binary ? "binary" : "text", c.duration_s, c.warmup_s, c.threads,
+               c.deflate ? ", permessage-deflate offered" : "");
+  }
   fmt::print(out, "clients      {} connected in {:.1f} s, {} failed, {} lost during the run\n",
              r.connected, r.connect_seconds, t.connect_failed, t.closed_early);
   for (const auto& [why, n] : t.failures)
     fmt::print(out, "             {} × {}\n", n, why);
+  if (f.connect_rate > 0) {
+    fmt::print(out, "connect rate {:.0f} handshakes/s ({:.2f} s of connecting)", f.connect_rate,
+               r.connect_busy_seconds);
+    if (!r.pids.empty()) fmt::print(out, "; target cpu {:.2f} s for it", f.connect_cpu_s);
+    fmt::print(out, "\n");
+  }
+  if (r.steps.size() > 1 || (!r.pids.empty() && r.window_seconds <= 0)) {
+    for (const ConnectStep& st : r.steps) {
+      fmt::print(out, "step         {} attempted, {} connected in {:.2f} s; target rss {:.1f} MiB",
+                 st.target, st.connected, st.seconds, mib(rss_sum(st.pids)));
+      if (!r.pids.empty())
+        fmt::print(out, " = {:.0f} bytes per connection", step_bytes_per_connection(r, st));
+      fmt::print(out, "\n");
+    }
+  }
   if (r.window_seconds <= 0) {
-    fmt::print(out, "no measurement (no client connected)\n");
+    if (r.connected > 0 && !r.pids.empty()) {
+      fmt::print(out, "target       {:.0f} bytes per connection (rss {:.1f} → {:.1f} MiB)\n",
+                 f.bytes_per_connection, mib(f.target_rss_before), mib(f.target_rss_connected));
+    }
+    if (r.connected == 0) fmt::print(out, "no measurement (no client connected)\n");
     return;
   }
   fmt::print(out, "messages     {} sent in the {:.2f} s window ({:.0f}/s)\n", t.sent_in_window,
@@ -131,9 +188,9 @@ std::string to_json(const RunResult& r, const Figures& f) {
   s += fmt::format(
       "  \"config\": {{\"clients\": {}, \"senders\": {}, \"rate\": {}, \"size\": {}, "
       "\"binary\": {}, \"duration_s\": {}, \"warmup_s\": {}, \"threads\": {}, \"deflate\": {}, "
-      "\"source_ips\": \"{}\"}},\n",
+      "\"source_ips\": \"{}\", \"window\": {}, \"room\": \"{}\", \"steps\": {}}},\n",
       c.clients, r.senders, c.rate, c.size, c.binary, c.duration_s, c.warmup_s, c.threads,
-      c.deflate, json_escape(c.source_ips));
+      c.deflate, json_escape(c.source_ips), c.window, json_escape(c.room), c.steps);
   s += fmt::format(
       "  \"clients\": {{\"connected\": {}, \"failed\": {}, \"lost_during_run\": {}, "
       "\"connect_seconds\": {:.3f}, \"failures\": {{",
@@ -143,7 +200,21 @@ std::string to_json(const RunResult& r, const Figures& f) {
     s += fmt::format("{}\"{}\": {}", first ? "" : ", ", json_escape(why), n);
     first = false;
   }
-  s += "}},\n";
+  s += fmt::format(
+      "}}, \"connect_busy_seconds\": {:.3f}, \"connect_rate_per_s\": {:.1f}, "
+      "\"connect_target_cpu_seconds\": {:.3f}}},\n",
+      r.connect_busy_seconds, f.connect_rate, f.connect_cpu_s);
+  s += "  \"connect_steps\": [";
+  first = true;
+  for (const ConnectStep& st : r.steps) {
+    s += fmt::format(
+        "{}{{\"attempted\": {}, \"connected\": {}, \"failed\": {}, \"seconds\": {:.3f}, "
+        "\"target_rss\": {}, \"target_bytes_per_connection\": {:.0f}}}",
+        first ? "" : ", ", st.target, st.connected, st.failed, st.seconds, rss_sum(st.pids),
+        step_bytes_per_connection(r, st));
+    first = false;
+  }
+  s += "],\n";
   s += fmt::format("  \"window_seconds\": {:.3f},\n  \"unit\": \"{}\",\n", r.window_seconds,
                    json_escape(r.unit));
   s += fmt::format("  \"messages_sent\": {},\n  \"messages_per_s\": {:.1f},\n", t.sent_in_window,

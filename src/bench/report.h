@@ -24,6 +24,8 @@ struct Figures {
   uint64_t target_rss_connected = 0;
   uint64_t target_rss_end = 0;
   double bytes_per_connection = 0;  ///< (connected - before) / clients connected
+  double connect_rate = 0;          ///< handshakes completed per second of connecting
+  double connect_cpu_s = 0;         ///< target CPU from before the first connect to the last step
 };
 
 Figures compute_figures(const RunResult& r);

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -53,23 +54,51 @@ class Runner {
     for (auto& p : result_.pids)
       p.before_connect = sample_process(p.pid);
 
-    // 1. Connect.
+    // 1. Connect, in --steps equal steps (one unless asked), sampling the targets after each.
     const uint64_t t0 = monotonic_ns();
     const uint64_t deadline = t0 + seconds_ns(cfg_.connect_timeout_s);
-    for (auto& l : loops_)
-      l->start(deadline);
     // Hard stop: the deadline plus one handshake timeout plus slack.
     const uint64_t hard = deadline + uint64_t{cfg_.handshake_timeout_ms} * 1000000 + 5 * kNsPerSec;
+    const uint32_t steps = std::max<uint32_t>(cfg_.steps, 1);
     uint64_t next_line = t0 + kNsPerSec;
-    for (;;) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      const Totals t = totals();
-      const uint64_t now = monotonic_ns();
-      if (t.all_connected || now >= hard) break;
-      if (now >= next_line) {
-        progress_line("connect", now - t0, t);
-        next_line += kNsPerSec;
+    for (uint32_t k = 1; k <= steps; ++k) {
+      const auto cap = static_cast<uint32_t>(uint64_t{cfg_.clients} * k / steps);
+      const uint64_t step_start = monotonic_ns();
+      for (auto& l : loops_) {
+        if (k == 1) {
+          l->start(deadline, cap);
+        } else {
+          l->set_cap(cap);
+        }
       }
+      Totals t;
+      for (;;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        t = totals();
+        const uint64_t now = monotonic_ns();
+        if (t.settled_for_all(cap) || now >= hard) break;
+        if (now >= next_line) {
+          progress_line("connect", now - t0, t);
+          next_line += kNsPerSec;
+        }
+      }
+      ConnectStep st;
+      st.target = cap;
+      st.connected = t.p.connected;
+      st.failed = t.p.failed;
+      if (t.p.last_open_ns > step_start) {
+        st.seconds = static_cast<double>(t.p.last_open_ns - step_start) / 1e9;
+      }
+      for (auto& p : result_.pids)
+        st.pids.push_back(sample_process(p.pid));
+      result_.connect_busy_seconds += st.seconds;
+      if (steps > 1 && cfg_.progress) {
+        std::fprintf(stderr, "step %u/%u: %llu connected (%llu failed) in %.2f s\n", k, steps,
+                     static_cast<unsigned long long>(st.connected),
+                     static_cast<unsigned long long>(st.failed), st.seconds);
+      }
+      result_.steps.push_back(std::move(st));
+      if (monotonic_ns() >= hard) break;
     }
     const uint64_t t_connected = monotonic_ns();
     result_.connect_seconds = static_cast<double>(t_connected - t0) / 1e9;
@@ -90,7 +119,7 @@ class Runner {
     w.send_from = monotonic_ns();
     w.start = w.send_from + seconds_ns(cfg_.warmup_s);
     w.end = w.start + seconds_ns(cfg_.duration_s);
-    if (result_.connected > 0) {
+    if (result_.connected > 0 && scenario_.sends_messages()) {
       for (auto& l : loops_)
         l->start_sending(w);
       last_ = totals();
@@ -144,7 +173,8 @@ class Runner {
  private:
   struct Totals {
     LoopProgress p;
-    bool all_connected = true;
+    uint32_t min_settled_for = UINT32_MAX;
+    bool settled_for_all(uint32_t cap) const { return min_settled_for == cap; }
   };
 
   Totals totals() const {
@@ -157,7 +187,8 @@ class Runner {
       t.p.delivered += p.delivered;
       t.p.sent_in_window += p.sent_in_window;
       t.p.delivered_in_window += p.delivered_in_window;
-      t.all_connected = t.all_connected && p.connect_done;
+      t.p.last_open_ns = std::max(t.p.last_open_ns, p.last_open_ns);
+      t.min_settled_for = std::min(t.min_settled_for, p.settled_for);
     }
     return t;
   }
@@ -207,7 +238,10 @@ Result<RunResult> run_bench(const BenchConfig& config) {
   if (config.threads < 1) return Error{Errc::kInvalidArgument, "--threads must be >= 1"};
   if (config.clients == 0) return Error{Errc::kInvalidArgument, "--clients must be >= 1"};
   auto scenario = make_scenario(config.scenario, config);
-  if (!scenario) return Error{Errc::kInvalidArgument, "unknown scenario (raw-chat, raw-echo)"};
+  if (!scenario) {
+    return Error{Errc::kInvalidArgument,
+                 "unknown scenario (connect, fanout, echo, raw-chat, raw-echo)"};
+  }
   auto sources = parse_sources(config.source_ips);
   if (!sources) return sources.error();
   auto factory = make_client_factory(*scenario, config);

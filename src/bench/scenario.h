@@ -78,12 +78,24 @@ class Scenario {
   virtual uint64_t sender_count(uint64_t connected) const = 0;
   /// Name of the delivery unit in reports ("deliveries", "round trips").
   virtual std::string_view unit() const { return "deliveries"; }
+  /// False for scenarios that only connect (no warm-up, window or drain).
+  virtual bool sends_messages() const { return true; }
+  /// True when the client driver is Socket.IO (else raw WebSocket).
+  virtual bool socketio() const { return false; }
 };
 
-/// The scenarios known by name: "raw-chat", "raw-echo". nullptr for an unknown name.
+/// The scenarios known by name (kScenarioNames). nullptr for an unknown name.
 std::unique_ptr<Scenario> make_scenario(std::string_view name, const BenchConfig& config);
-/// The protocol driver for a scenario (raw WebSocket for the raw-* scenarios).
+/// The protocol driver for a scenario (raw WebSocket or Socket.IO).
 Result<std::unique_ptr<ClientFactory>> make_client_factory(const Scenario& scenario,
                                                            const BenchConfig& config);
+
+inline constexpr std::string_view kScenarioNames = "connect, fanout, echo, raw-chat, raw-echo";
+
+// Per protocol (raw_scenarios.cpp, sio_scenarios.cpp); make_scenario asks each in turn.
+std::unique_ptr<Scenario> make_raw_scenario(std::string_view name, const BenchConfig& config);
+std::unique_ptr<Scenario> make_sio_scenario(std::string_view name, const BenchConfig& config);
+Result<std::unique_ptr<ClientFactory>> make_ws_client_factory(const BenchConfig& config);
+Result<std::unique_ptr<ClientFactory>> make_sio_client_factory(const BenchConfig& config);
 
 }  // namespace sb::bench

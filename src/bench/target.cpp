@@ -8,11 +8,17 @@
 namespace sb::bench {
 
 Result<Target> parse_target(std::string_view url) {
-  constexpr std::string_view kScheme = "ws://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    return Error{Errc::kInvalidArgument, "target must be a ws:// URL (wss is not supported)"};
+  // http:// is accepted too: Socket.IO servers are usually named by their http:// URL.
+  constexpr std::string_view kWs = "ws://";
+  constexpr std::string_view kHttp = "http://";
+  if (url.substr(0, kWs.size()) == kWs) {
+    url.remove_prefix(kWs.size());
+  } else if (url.substr(0, kHttp.size()) == kHttp) {
+    url.remove_prefix(kHttp.size());
+  } else {
+    return Error{Errc::kInvalidArgument,
+                 "target must be a ws:// or http:// URL (wss/https are not supported)"};
   }
-  url.remove_prefix(kScheme.size());
   const size_t slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   Target t;

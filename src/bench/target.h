@@ -17,7 +17,8 @@ struct Target {
   std::string path;         ///< "/raw/chat" (with query, if any)
 };
 
-/// Parses ws://HOST[:PORT][/PATH] (IPv4 literal or a name resolving to IPv4). wss:// is refused.
+/// Parses ws://HOST[:PORT][/PATH] or http://... (IPv4 literal or a name resolving to IPv4).
+/// wss:// and https:// are refused.
 Result<Target> parse_target(std::string_view url);
 /// Parses "127.0.0.1,127.0.0.2"; empty input gives {0.0.0.0} (the kernel chooses).
 Result<std::vector<sockaddr_in>> parse_sources(std::string_view list);

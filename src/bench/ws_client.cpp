@@ -175,7 +175,9 @@ void WsClient::start(net::Connection& c) {
   // Queued now; the loop sends it once the socket is connected (EAGAIN until then → EPOLLOUT).
   c.write(req);
   c.loop().timers().arm(c.timer(), options_.handshake_timeout_ms, [this] {
-    if (!open_ && conn_ != nullptr) fail_handshake(*conn_, "handshake timeout");
+    if (conn_ != nullptr && (!open_ || (options_.upper_handshake && !upper_done_))) {
+      fail_handshake(*conn_, "handshake timeout");
+    }
   });
 }
 
@@ -239,7 +241,7 @@ size_t WsClient::on_handshake(net::Connection& c, std::span<const uint8_t> data)
     }
     parser_.enable_deflate(d.server_window_bits, d.server_no_context_takeover);
   }
-  c.timer().cancel();
+  if (!options_.upper_handshake) c.timer().cancel();
   open_ = true;
   events_.on_open(*this);
   return end + 4;
@@ -254,6 +256,11 @@ size_t WsClient::on_data(net::Connection& c, std::span<uint8_t> data) {
   ClientFeedResult r = parser_.feed(data.subspan(used), *this);
   if (!r.ok() && c.open()) close(r.close_code);
   return used + r.consumed;
+}
+
+void WsClient::handshake_done() {
+  upper_done_ = true;
+  if (conn_ != nullptr) conn_->timer().cancel();
 }
 
 void WsClient::send_frame(ws::Opcode op, std::span<const uint8_t> payload) {

@@ -31,6 +31,9 @@ struct WsClientOptions {
   bool offer_deflate = false;
   uint32_t handshake_timeout_ms = 10000;  ///< connect + upgrade
   size_t max_message_size = size_t{64} << 20;
+  /// A protocol above (Socket.IO) has its own handshake: the handshake timeout keeps running
+  /// after the 101 until handshake_done().
+  bool upper_handshake = false;
 };
 
 class WsClient final : public net::ConnectionHandler,
@@ -53,6 +56,11 @@ class WsClient final : public net::ConnectionHandler,
   void send_message(std::span<const uint8_t> payload, bool binary) override;
   /// Sends a close frame and closes once it is out.
   void close(uint16_t code);
+  /// The protocol above finished its handshake: stop the handshake timeout.
+  void handshake_done();
+  /// Keeps the protocol driver layered on this client (the events receiver) alive as long as
+  /// the connection: it is destroyed with this client, after on_closed.
+  void own_upper(std::unique_ptr<ClientEvents> upper) { upper_ = std::move(upper); }
 
   // net::ConnectionHandler
   size_t on_data(net::Connection& c, std::span<uint8_t> data) override;
@@ -80,6 +88,8 @@ class WsClient final : public net::ConnectionHandler,
   bool open_ = false;
   bool close_sent_ = false;
   std::string_view fail_why_;  // set when the handshake failed
+  bool upper_done_ = false;    // upper_handshake: the protocol above is open
+  std::unique_ptr<ClientEvents> upper_;
 };
 
 /// A small, fast PRNG (xoshiro256**) per thread, seeded from std::random_device: mask keys and

@@ -12,6 +12,14 @@ namespace sb::engineio {
 
 struct EioMetrics {
   metrics::Gauge active{"sb_engineio_sessions_active", "Engine.IO sessions open"};
+  // Index = transport_index(t). A session counts under its current transport: an upgrade
+  // moves it from polling to websocket.
+  std::array<metrics::Gauge, 2> by_transport{{
+      {"sb_engineio_sessions{transport=\"polling\"}",
+       "Engine.IO sessions open, by current transport"},
+      {"sb_engineio_sessions{transport=\"websocket\"}",
+       "Engine.IO sessions open, by current transport"},
+  }};
   std::array<metrics::Counter, 2> opened{{
       {"sb_engineio_sessions_opened_total{transport=\"polling\"}",
        "Engine.IO sessions opened, by initial transport"},
@@ -54,6 +62,13 @@ struct EioMetrics {
                              "Engine.IO sessions closed for exceeding a limit"};
 
   void count_error(ErrorCode c) { errors[static_cast<size_t>(c)].inc(); }
+  static size_t transport_index(Transport t) { return t == Transport::kPolling ? 0 : 1; }
+  void session_opened(Transport t) { by_transport[transport_index(t)].add(1); }
+  void session_closed(Transport t) { by_transport[transport_index(t)].add(-1); }
+  void moved_to_websocket() {
+    by_transport[0].add(-1);
+    by_transport[1].add(1);
+  }
   void count_closed(std::string_view reason);
 };
 

@@ -247,6 +247,7 @@ Socket& Server::create_socket(PerLoop& pl, std::string sid, Transport t, http::E
   auto& m = eio_metrics();
   m.active.add(1);
   m.opened[t == Transport::kPolling ? 0 : 1].inc();
+  m.session_opened(t);
   return ref;
 }
 
@@ -451,6 +452,7 @@ void Server::retire(Socket& s, std::string_view reason) {
   }
   auto& m = eio_metrics();
   m.active.add(-1);
+  m.session_closed(s.transport());
   m.count_closed(reason);
   SB_LOG_DEBUG("engineio {}: closed ({})", s.sid(), reason);
   handler_.on_close(s, reason);

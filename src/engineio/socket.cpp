@@ -85,6 +85,15 @@ void Socket::start(std::unique_ptr<WsLink> websocket) {
 
 // ---- application API ----
 
+bool Socket::writable() const {
+  // While a probe is open the transport is about to change: Node's polling transport is not
+  // writable then either (its GETs are answered with noops), and a volatile packet is exactly
+  // what may be lost in the switch.
+  if (state_ != State::kOpen || probe_) return false;
+  if (ws_) return ws_->writable();
+  return get_.has_value();
+}
+
 void Socket::send_text(std::string_view text) {
   send_packet(PacketType::kMessage, text);
 }
@@ -421,6 +430,7 @@ void Socket::complete_upgrade() {
   transport_ = Transport::kWebSocket;
   upgraded_ = true;
   eio_metrics().upgrades.inc();
+  eio_metrics().moved_to_websocket();
   // What polling had buffered leaves on the WebSocket, in order.
   std::vector<Queued> pending = std::move(queue_);
   queue_.clear();

@@ -105,6 +105,9 @@ class WsLink {
   virtual void send_text(PacketType type, std::string_view data) = 0;
   virtual void send_binary(std::span<const uint8_t> data) = 0;
   virtual void send_shared(const LocalPacket& p) = 0;
+  /// Whether a frame sent now leaves without piling up behind others (below the connection's
+  /// high watermark). A link to another loop cannot see that connection: it says true.
+  virtual bool writable() const { return true; }
   /// Closes the WebSocket (close frame without a code, as Node). No event comes back.
   virtual void close() = 0;
 
@@ -131,6 +134,10 @@ class Socket {
   const HandshakeInfo& handshake() const { return handshake_; }
   /// Bytes waiting for a polling GET.
   size_t buffered_bytes() const { return queued_bytes_; }
+  /// Whether a packet sent now goes out at once (Node's `transport.writable`, adapted): open,
+  /// not upgrading, and either a polling GET is waiting for it or the WebSocket is below its
+  /// high watermark. The Socket.IO layer drops volatile packets when it is false.
+  bool writable() const;
 
   void send_text(std::string_view text);
   void send_binary(std::span<const uint8_t> data);

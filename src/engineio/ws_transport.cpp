@@ -29,6 +29,10 @@ class LocalLink final : public WsLink {
     b_.session->send(ws::MessageType::kBinary, data);
   }
   void send_shared(const LocalPacket& p) override { b_.session->send_frame(p.frame); }
+  bool writable() const override {
+    const net::Connection& c = b_.session->connection();
+    return c.open() && !c.above_high_watermark();
+  }
   void close() override {
     b_.socket = nullptr;  // no event back to the socket
     b_.session->close(ws::close_code::kNoStatus);

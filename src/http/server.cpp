@@ -470,8 +470,16 @@ net::HandlerFactory HttpServer::handler_factory() const {
   return [this](net::Connection& c) { return make_session(c); };
 }
 
-void add_builtin_routes(Router& router) {
-  router.add("/healthz", kGetHead, [](Exchange& ex) { ex.respond(text_response(200, "ok")); });
+void add_builtin_routes(Router& router, int node_id) {
+  // The node announces its id on /healthz so `switchboard lb` learns it from the health check
+  // itself (DESIGN §4: node ids are announced, never configured twice).
+  router.add("/healthz", kGetHead,
+             [id = node_id >= 0 ? std::to_string(node_id) : std::string()](Exchange& ex) {
+               Response r = text_response(200, "ok");
+               const Header h{"X-Switchboard-Node", id};
+               if (!id.empty()) r.headers = {&h, 1};
+               ex.respond(r);
+             });
   router.add("/metrics", kGetHead, [](Exchange& ex) {
     const std::string body = metrics::render_prometheus();
     ex.respond(200, "text/plain; version=0.0.4; charset=utf-8", body);

@@ -127,7 +127,8 @@ class HttpServer {
   Cors cors_;
 };
 
-/// GET/HEAD /healthz → 200 "ok"; GET/HEAD /metrics → Prometheus text exposition.
-void add_builtin_routes(Router& router);
+/// GET/HEAD /healthz → 200 "ok" (with `X-Switchboard-Node: <id>` when node_id >= 0, read by
+/// `switchboard lb`); GET/HEAD /metrics → Prometheus text exposition.
+void add_builtin_routes(Router& router, int node_id = -1);
 
 }  // namespace sb::http

@@ -18,6 +18,7 @@
 namespace sb::socketio {
 
 class Namespace;
+class RemoteSocket;
 
 class BroadcastOperator {
  public:
@@ -69,6 +70,9 @@ class BroadcastOperator {
   void sockets_leave(const std::vector<std::string>& rooms) const;
   void disconnect_sockets(bool close = false) const;
   void fetch_sockets(std::function<void(std::vector<SocketInfo>)> cb) const;
+  /// fetch_sockets, each result wrapped so it can be emitted to, joined, left or disconnected
+  /// wherever it lives (this node or another one of the cluster).
+  void fetch_remote_sockets(std::function<void(std::vector<RemoteSocket>)> cb) const;
 
   const BroadcastOptions& options() const { return opts_; }
 
@@ -76,6 +80,37 @@ class BroadcastOperator {
   std::vector<Namespace*> targets() const;
   Namespace* nsp_;
   BroadcastOptions opts_;
+};
+
+/// A socket found by fetch_sockets, local or on another node (Node's RemoteSocket). Every
+/// operation is a broadcast to the socket's own room, so it reaches the socket through the
+/// adapter wherever it lives; a socket that is gone meanwhile is simply not found.
+class RemoteSocket {
+ public:
+  RemoteSocket(Namespace& nsp, SocketInfo info) : nsp_(&nsp), info_(std::move(info)) {}
+
+  const std::string& id() const { return info_.id; }
+  const std::vector<std::string>& rooms() const { return info_.rooms; }
+  /// Raw JSON (other nodes' sockets only; empty for local ones).
+  const std::string& handshake_json() const { return info_.handshake_json; }
+  const std::string& data_json() const { return info_.data_json; }
+  const SocketInfo& info() const { return info_; }
+
+  template <typename... A>
+  void emit(std::string_view event, A&&... args) const {
+    const Json a[] = {Json(std::forward<A>(args))..., Json()};
+    emit_args(event, std::span<const Json>(a, sizeof...(A)));
+  }
+  void emit_args(std::string_view event, std::span<const Json> args) const;
+  void emit_with_ack(std::string_view event, std::span<const Json> args, uint32_t timeout_ms,
+                     BroadcastAckCallback cb) const;
+  void join(const std::vector<std::string>& rooms) const;
+  void leave(const std::vector<std::string>& rooms) const;
+  void disconnect(bool close = false) const;
+
+ private:
+  Namespace* nsp_;
+  SocketInfo info_;
 };
 
 }  // namespace sb::socketio

@@ -6,6 +6,7 @@
 #include "socketio/encoder.h"
 #include "socketio/namespace.h"
 #include "socketio/server.h"
+#include "socketio/sio_metrics.h"
 
 namespace sb::socketio {
 
@@ -25,6 +26,7 @@ void Client::start() {
 
 void Client::on_text(std::string_view text) {
   if (closed_) return;
+  sio_metrics().bytes_in.inc(static_cast<int64_t>(text.size()));
   auto r = decoder_.on_text(text);
   // A malformed packet closes the whole connection (Node: the decoder throws, the client
   // closes the Engine.IO socket, whose close reason the sockets then see).
@@ -34,6 +36,7 @@ void Client::on_text(std::string_view text) {
 
 void Client::on_binary(std::span<const uint8_t> data) {
   if (closed_) return;
+  sio_metrics().bytes_in.inc(static_cast<int64_t>(data.size()));
   auto r = decoder_.on_binary(data);
   if (!r) return close("forced close");
   if (*r != nullptr) on_packet(**r);
@@ -48,6 +51,7 @@ Socket* Client::socket_for(std::string_view nsp) const {
 // Node's Client.ondecoded: CONNECT for a namespace not joined yet; any other packet only for a
 // joined one; everything else is a protocol violation that closes the connection.
 void Client::on_packet(const Packet& p) {
+  sio_metrics().packets_in.inc();
   Socket* s = socket_for(p.nsp);
   if (s == nullptr && p.type == PacketType::kConnect) {
     connect(p.nsp, p.data);
@@ -85,6 +89,10 @@ void Client::remove(Socket& s) {
 
 void Client::send(std::string_view packet, std::span<const Bytes> attachments) {
   if (closed_ || !link_->is_open()) return;
+  size_t bytes = packet.size();
+  for (const Bytes& a : attachments)
+    bytes += a.size();
+  sio_metrics().count_out(bytes);
   link_->send_text(packet);
   for (const Bytes& a : attachments) {
     if (!link_->is_open()) return;

@@ -3,6 +3,7 @@
 #include "socketio/client.h"
 #include "socketio/namespace.h"
 #include "socketio/server.h"
+#include "socketio/sio_metrics.h"
 #include "socketio/socket.h"
 
 namespace sb::socketio {
@@ -97,6 +98,7 @@ size_t InMemoryAdapter::deliver(int loop, const OutPacket& p, const BroadcastOpt
   list.clear();
   select(loop, opts, list);
   size_t sent = 0;
+  size_t dropped = 0;
   if (!list.empty()) {
     // Wrapped once for this loop: from here on, queueing is a non-atomic increment.
     const engineio::LocalPacket text(p.text);
@@ -107,6 +109,12 @@ size_t InMemoryAdapter::deliver(int loop, const OutPacket& p, const BroadcastOpt
     for (Socket* s : list) {
       Link& link = s->client().link();
       if (!s->connected() || !link.is_open()) continue;
+      // Volatile: skipped for a receiver whose transport cannot take it now (one virtual call,
+      // no allocation).
+      if (opts.flags.volatile_ && !link.writable()) {
+        ++dropped;
+        continue;
+      }
       if (before_send) before_send(*s);
       link.send_shared(text);
       for (const auto& a : attachments) {
@@ -118,6 +126,9 @@ size_t InMemoryAdapter::deliver(int loop, const OutPacket& p, const BroadcastOpt
   }
   list.clear();
   if (list.capacity() > pl.scratch.capacity()) pl.scratch.swap(list);
+  // Counted once per loop and broadcast, into this loop's own slot.
+  if (sent != 0) sio_metrics().broadcast_deliveries.inc(static_cast<int64_t>(sent));
+  if (dropped != 0) sio_metrics().volatile_dropped.inc(static_cast<int64_t>(dropped));
   return sent;
 }
 

@@ -1,5 +1,7 @@
 #include "socketio/namespace.h"
 
+#include <unordered_set>
+
 #include "socketio/client.h"
 #include "socketio/encoder.h"
 #include "socketio/in_memory_adapter.h"
@@ -8,6 +10,20 @@
 namespace sb::socketio {
 
 Adapter::~Adapter() = default;
+
+// Built on fetch_sockets so every adapter has it: the union of the rooms of every socket (each
+// socket is in its own room, so socket ids are rooms too, as in Node).
+void Adapter::all_rooms(std::function<void(std::vector<std::string>)> cb) {
+  fetch_sockets({}, [cb = std::move(cb)](std::vector<SocketInfo> sockets) {
+    std::unordered_set<std::string> seen;
+    std::vector<std::string> rooms;
+    for (SocketInfo& s : sockets) {
+      for (std::string& r : s.rooms)
+        if (seen.insert(r).second) rooms.push_back(std::move(r));
+    }
+    cb(std::move(rooms));
+  });
+}
 
 Namespace::Namespace(Server& server, std::string name, Namespace* parent)
     : server_(server), name_(std::move(name)), parent_(parent) {
@@ -27,6 +43,19 @@ Socket* Namespace::find(int loop, std::string_view id) const {
   const auto& sockets = local(loop).sockets;
   auto it = sockets.find(id);
   return it != sockets.end() && it->second->connected() ? it->second : nullptr;
+}
+
+void Namespace::on_server_side(std::string event, ServerSideHandler h) {
+  server_side_[std::move(event)].push_back(std::move(h));
+}
+
+bool Namespace::dispatch_server_side(std::string_view event, const Args& args,
+                                     const ServerSideAck& ack) {
+  auto it = server_side_.find(event);
+  if (it == server_side_.end() || it->second.empty()) return false;
+  for (const ServerSideHandler& h : it->second)
+    h(args, ack);
+  return true;
 }
 
 size_t Namespace::local_count(int loop) const {

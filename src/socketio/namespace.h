@@ -30,6 +30,9 @@ using Middleware = std::function<void(Socket& socket, Next next)>;
 using ConnectionHandler = std::function<void(Socket& socket)>;
 /// Decides whether a parent namespace accepts a child name (with the client's auth payload).
 using NamespaceMatcher = std::function<bool(std::string_view name, const Args& auth)>;
+/// A server-side event from another node of the cluster (Node's `io.on("event", …)` for
+/// serverSideEmit). `ack` answers the emitting node when it asked for acks (else does nothing).
+using ServerSideHandler = std::function<void(const Args& args, const ServerSideAck& ack)>;
 
 class Namespace {
  public:
@@ -61,6 +64,38 @@ class Namespace {
   void emit(std::string_view event, A&&... args) {
     BroadcastOperator(*this).emit(event, std::forward<A>(args)...);
   }
+
+  // --- the cluster (no-ops or immediate answers on a single node) ---
+  /// Listens to server-side events of this namespace emitted by other nodes. Handlers run on
+  /// the loop that holds the adapter's connections (loop 0 for the Redis adapters).
+  void on_server_side(std::string event, ServerSideHandler h);
+  /// Emits `event` to the other servers (not to clients, not to this server).
+  template <typename... A>
+  void server_side_emit(std::string_view event, A&&... args) {
+    const Json a[] = {Json(std::forward<A>(args))..., Json()};
+    adapter_->server_side_emit(event, std::span<const Json>(a, sizeof...(A)));
+  }
+  void server_side_emit_args(std::string_view event, std::span<const Json> args) {
+    adapter_->server_side_emit(event, args);
+  }
+  /// Emits to the other servers and collects one answer per server (raw JSON); `cb` gets an
+  /// error text when some did not answer in time (with the answers that came).
+  void server_side_emit_with_ack(std::string_view event, std::span<const Json> args,
+                                 BroadcastAckCallback cb) {
+    adapter_->server_side_emit_with_ack(event, args, std::move(cb));
+  }
+  /// Every room of the namespace, cluster-wide.
+  void all_rooms(std::function<void(std::vector<std::string>)> cb) {
+    adapter_->all_rooms(std::move(cb));
+  }
+  /// Servers of the cluster, this one included (cached; fetch_server_count asks afresh).
+  size_t server_count() const { return adapter_->server_count(); }
+  void fetch_server_count(std::function<void(size_t)> cb) {
+    adapter_->fetch_server_count(std::move(cb));
+  }
+  /// For cluster adapters: runs this namespace's handlers of a server-side event that came
+  /// from another node. Returns false when no handler listens (then nobody answers, as Node).
+  bool dispatch_server_side(std::string_view event, const Args& args, const ServerSideAck& ack);
 
   /// The connected socket `id` if it lives on `loop` (call on that loop), else nullptr.
   Socket* find(int loop, std::string_view id) const;
@@ -114,6 +149,8 @@ class Namespace {
   std::unique_ptr<Adapter> adapter_;
   std::vector<Middleware> middleware_;
   std::vector<ConnectionHandler> on_connection_;
+  std::unordered_map<std::string, std::vector<ServerSideHandler>, SvHash, std::equal_to<>>
+      server_side_;
   std::unique_ptr<PerLoop[]> per_loop_;
   std::unique_ptr<std::atomic<uint32_t>[]> loop_counts_;
   std::atomic<uint64_t> next_ack_id_{0};

@@ -80,6 +80,9 @@ class Link {
   virtual const engineio::HandshakeInfo* handshake() const { return nullptr; }
   /// The Engine.IO session id (never shown to other clients).
   virtual std::string_view eio_sid() const { return {}; }
+  /// Whether the transport can take a packet now (Node's `transport.writable`): a volatile
+  /// packet is dropped, not queued, for a link that cannot. True by default (tests' links).
+  virtual bool writable() const { return true; }
 };
 
 }  // namespace sb::socketio

@@ -2,6 +2,7 @@
 
 #include "net/loop.h"
 #include "socketio/client.h"
+#include "socketio/sio_metrics.h"
 
 namespace sb::socketio {
 namespace {
@@ -33,6 +34,7 @@ class EioLink final : public Link {
     if (s_ == nullptr) return {};
     return s_->sid();
   }
+  bool writable() const override { return s_ != nullptr && s_->writable(); }
   void detach() { s_ = nullptr; }
 
  private:
@@ -45,6 +47,7 @@ class EioLink final : public Link {
 Server::Server(Loops& loops, ServerOptions options) : loops_(loops), options_(std::move(options)) {
   per_loop_ = std::make_unique<PerLoop[]>(static_cast<size_t>(loops.size()));
   main_ = &of("/");
+  sio_metrics();  // registered up front: /metrics shows the series from the start
 }
 
 Server::~Server() = default;

@@ -1,15 +1,34 @@
 #include "socketio/socket.h"
 
 #include <algorithm>
+#include <utility>
 
+#include "common/log.h"
+#include "engineio/json_writer.h"
 #include "engineio/socket.h"
 #include "socketio/broadcast.h"
 #include "socketio/client.h"
 #include "socketio/encoder.h"
 #include "socketio/namespace.h"
 #include "socketio/server.h"
+#include "socketio/sio_metrics.h"
 
 namespace sb::socketio {
+
+/// One incoming event on its way through a socket's packet middlewares (Socket::use). Shared
+/// by the PacketNext handles of the chain, so a middleware may answer later; the arguments
+/// are views into the decoder until a middleware goes asynchronous, then an owned copy.
+struct PacketRun {
+  SocketRef ref;
+  std::string event;
+  Args args;
+  std::optional<uint64_t> id;
+  size_t index = 0;       // the middleware whose next() is awaited
+  bool in_call = false;   // that middleware is running (its next() only advances the index)
+  bool advanced = false;  // its next() was called during the call
+  bool owned = false;     // `args` owns its bytes
+  bool finished = false;  // dispatched, refused, or the socket left
+};
 namespace {
 
 // Encoding buffers reused per thread. A send can re-enter Socket.IO code (a send that closes
@@ -78,6 +97,30 @@ void Next::operator()(const ConnectError& err) const {
   ref_.nsp->middleware_done(s, index_, &err);
 }
 
+void PacketNext::operator()() const {
+  PacketRun& r = *run_;
+  if (r.finished || r.index != index_) return;
+  ++r.index;
+  if (r.in_call) {
+    r.advanced = true;  // run_uses() goes on when the middleware returns
+    return;
+  }
+  Socket* s = r.ref.get();
+  if (s == nullptr) {
+    r.finished = true;
+    return;
+  }
+  s->run_uses(run_);
+}
+
+void PacketNext::operator()(std::string_view message, std::string_view data_json) const {
+  PacketRun& r = *run_;
+  if (r.finished || r.index != index_) return;
+  r.finished = true;
+  sio_metrics().middleware_errors.inc();
+  if (Socket* s = r.ref.get()) s->emit_local_error(message, data_json);
+}
+
 void Ack::send(std::span<const Json> args) const {
   if (!id_) return;
   if (Socket* s = ref_.get()) s->send_ack(*id_, args);
@@ -106,8 +149,19 @@ void Socket::send_packet(std::string_view packet, std::span<const Bytes> attachm
   client_.send(packet, attachments);
 }
 
+bool Socket::drop_volatile() {
+  if (!std::exchange(volatile_next_, false)) return false;
+  if (client_.link().writable()) return false;
+  sio_metrics().volatile_dropped.inc();
+  return true;
+}
+
 void Socket::emit_args(std::string_view event, std::span<const Json> args) {
-  if (!connected()) return;
+  if (!connected()) {
+    volatile_next_ = false;
+    return;
+  }
+  if (drop_volatile()) return;
   BufferLease b;
   encode_args(b->args, args, b->attachments);
   encode_event(b->packet, nsp_.name(), event, b->args, std::nullopt,
@@ -118,6 +172,7 @@ void Socket::emit_args(std::string_view event, std::span<const Json> args) {
 void Socket::emit_with_ack(std::string_view event, std::span<const Json> args, uint32_t timeout_ms,
                            AckCallback cb) {
   if (!connected()) {
+    volatile_next_ = false;
     if (cb && timeout_ms > 0) cb(kDisconnected, Args());
     return;
   }
@@ -135,6 +190,8 @@ void Socket::emit_with_ack(std::string_view event, std::span<const Json> args, u
     });
   }
   acks_[id] = std::move(pending);
+  // As Node: the ack stays registered (its timeout still runs) when the packet is dropped.
+  if (drop_volatile()) return;
   BufferLease b;
   encode_args(b->args, args, b->attachments);
   encode_event(b->packet, nsp_.name(), event, b->args, id,
@@ -188,6 +245,8 @@ BroadcastOperator Socket::except(std::string_view room) const {
 BroadcastOperator Socket::broadcast() const {
   BroadcastOptions o;
   o.except.push_back(id_);
+  // socket.volatile_().to(room): the flag moves to the broadcast (Node copies socket.flags).
+  o.flags.volatile_ = std::exchange(volatile_next_, false);
   return BroadcastOperator(nsp_, std::move(o));
 }
 
@@ -230,17 +289,79 @@ void Socket::on_packet(const Packet& p) {
 }
 
 void Socket::on_event(const Packet& p) {
-  const Args args(p.args, p.attachments);
-  Ack ack = p.id ? Ack(ref(), p.id) : Ack();
-  auto it = handlers_.find(p.event);
+  if (uses_.empty()) {
+    dispatch(p.event, Args(p.args, p.attachments), p.id);
+    return;
+  }
+  auto run = std::make_shared<PacketRun>();
+  run->ref = ref();
+  run->event = p.event;
+  run->args = Args(p.args, p.attachments);
+  run->id = p.id;
+  run_uses(run);
+}
+
+// Node's Socket#run: each middleware gets the packet and a next(); the handler runs after the
+// last one passed it. A middleware that answers synchronously is followed in this loop (no
+// recursion however many there are); one that answers later resumes the chain from its next().
+void Socket::run_uses(const std::shared_ptr<PacketRun>& run) {
+  while (!run->finished) {
+    if (run->index >= uses_.size()) {
+      run->finished = true;
+      if (connected()) dispatch(run->event, run->args, run->id);
+      return;
+    }
+    const size_t i = run->index;
+    const PacketMiddleware m = uses_[i];  // a copy: the middleware may add others
+    run->in_call = true;
+    run->advanced = false;
+    m(run->event, run->args, PacketNext(run, i));
+    run->in_call = false;
+    if (run->finished) return;
+    if (!connected()) {
+      run->finished = true;  // the middleware disconnected the socket
+      return;
+    }
+    if (!run->advanced) {
+      // It will answer later: the decoder's bytes will be gone by then.
+      if (!run->owned) {
+        run->args = run->args.owned();
+        run->owned = true;
+      }
+      return;
+    }
+  }
+}
+
+void Socket::dispatch(const std::string& event, const Args& args, std::optional<uint64_t> id) {
+  Ack ack = id ? Ack(ref(), id) : Ack();
+  auto it = handlers_.find(event);
   if (it != handlers_.end()) {
     // Copy: the handler may replace itself (on() inside the handler).
     EventHandler h = it->second;
     h(args, std::move(ack));
   } else if (any_) {
     auto h = any_;
-    h(p.event, args, std::move(ack));
+    h(event, args, std::move(ack));
   }
+}
+
+void Socket::emit_local_error(std::string_view message, std::string_view data_json) {
+  auto it = handlers_.find("error");
+  if (it == handlers_.end()) {
+    SB_LOG_DEBUG("socket.io {}: event refused by a middleware ({}), no error listener", id_,
+                 message);
+    return;
+  }
+  std::string json = R"({"message":)";
+  engineio::append_json_string(json, message);
+  if (!data_json.empty()) {
+    json += R"(,"data":)";
+    json += data_json;
+  }
+  json += '}';
+  EventHandler h = it->second;
+  h(Args(json), Ack());
 }
 
 void Socket::on_ack(const Packet& p) {
@@ -273,6 +394,7 @@ void Socket::on_ack(const Packet& p) {
 void Socket::on_close(std::string_view reason) {
   if (state_ == State::kDisconnected) return;
   const bool was_connected = state_ == State::kConnected;
+  if (was_connected) sio_metrics().count_disconnect(reason);
   if (was_connected && on_disconnecting_) on_disconnecting_(reason);
   nsp_.adapter().del_all(*this);
   rooms_.clear();

@@ -62,6 +62,24 @@ class Next {
   size_t index_;
 };
 
+struct PacketRun;
+
+/// The continuation of a per-socket packet middleware (Socket::use), called now or later on
+/// the socket's loop: `next()` passes the event on, `next(message[, data_json])` refuses it —
+/// the event is dropped and the socket's own "error" listener (not the client) gets
+/// `{"message":…[,"data":…]}`, as Node emits `error` on the server-side socket. Calls after
+/// the first, or after the socket left, do nothing.
+class PacketNext {
+ public:
+  PacketNext(std::shared_ptr<PacketRun> run, size_t index) : run_(std::move(run)), index_(index) {}
+  void operator()() const;
+  void operator()(std::string_view message, std::string_view data_json = {}) const;
+
+ private:
+  std::shared_ptr<PacketRun> run_;
+  size_t index_;
+};
+
 /// The acknowledgement callback of an incoming event: call it (once) with the reply arguments.
 /// Calling it when the client asked for no ack, or after it left, does nothing.
 class Ack {
@@ -83,6 +101,10 @@ class Ack {
 using AckCallback = std::function<void(std::string_view error, const Args& args)>;
 using EventHandler = std::function<void(const Args& args, Ack ack)>;
 using ReasonHandler = std::function<void(std::string_view reason)>;
+/// Node's socket.use((packet, next) => …): `event` and `args` are the incoming event (valid
+/// during the call; keep `args.owned()` to read them after it).
+using PacketMiddleware =
+    std::function<void(std::string_view event, const Args& args, PacketNext next)>;
 
 class Socket {
  public:
@@ -115,10 +137,20 @@ class Socket {
   void on_any(std::function<void(std::string_view event, const Args&, Ack)> h) {
     any_ = std::move(h);
   }
+  /// Adds a packet middleware (Node's socket.use): every incoming EVENT / BINARY_EVENT goes
+  /// through the middlewares in the order they were added before its handler runs.
+  void use(PacketMiddleware m) { uses_.push_back(std::move(m)); }
   void on_disconnecting(ReasonHandler h) { on_disconnecting_ = std::move(h); }
   void on_disconnect(ReasonHandler h) { on_disconnect_ = std::move(h); }
 
   // --- emitting to this client ---
+  /// Makes the next emit volatile (Node's socket.volatile): it is dropped, not queued, when
+  /// the client's transport cannot take it now (see Link::writable).
+  // NOLINTNEXTLINE(readability-identifier-naming): `volatile` is a keyword
+  Socket& volatile_() {
+    volatile_next_ = true;
+    return *this;
+  }
   template <typename... A>
   void emit(std::string_view event, A&&... args) {
     const Json a[] = {Json(std::forward<A>(args))..., Json()};
@@ -157,6 +189,7 @@ class Socket {
   friend class Next;
   friend class Ack;
   friend class InMemoryAdapter;
+  friend class PacketNext;
   enum class State : uint8_t { kConnecting, kConnected, kDisconnected };
   struct PendingAck {
     AckCallback cb;        // a unicast emit_with_ack
@@ -172,6 +205,13 @@ class Socket {
   /// Runs the disconnect sequence; the client frees the object at the end of the turn.
   void on_close(std::string_view reason);
   void on_event(const Packet& p);
+  /// Runs the packet middlewares from run->index on; dispatches when they all passed.
+  void run_uses(const std::shared_ptr<PacketRun>& run);
+  void dispatch(const std::string& event, const Args& args, std::optional<uint64_t> id);
+  /// A packet middleware refused an event: the socket's "error" listener hears it.
+  void emit_local_error(std::string_view message, std::string_view data_json);
+  /// True (and the volatile flag consumed) when the next emit must be dropped.
+  bool drop_volatile();
   void on_ack(const Packet& p);
   void register_broadcast_ack(uint64_t id, int origin_loop, uint64_t collector);
   void send_ack(uint64_t id, std::span<const Json> args);
@@ -185,6 +225,10 @@ class Socket {
   std::vector<std::string> rooms_;
   std::unordered_map<std::string, EventHandler> handlers_;
   std::function<void(std::string_view, const Args&, Ack)> any_;
+  std::vector<PacketMiddleware> uses_;
+  // Set by volatile_(), consumed by the next emit — or by to()/broadcast(), which are const
+  // like Node's getters but move the flag into the operator they return.
+  mutable bool volatile_next_ = false;
   ReasonHandler on_disconnecting_;
   ReasonHandler on_disconnect_;
   std::unordered_map<uint64_t, std::unique_ptr<PendingAck>> acks_;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { runBinary, startServer } from './lib/server.mjs';
+import { repoRoot, runBinary, startServer } from './lib/server.mjs';
 import { exchange } from './lib/raw.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-config-'));
@@ -73,4 +73,54 @@ test('a malformed TOML file exits non-zero', async () => {
   const r = await runBinary(['serve', '--port', '0', '--config', bad]);
   assert.notEqual(r.code, 0);
   assert.doesNotMatch(r.stdout, /listening on/);
+});
+
+test('the example deploy/switchboard.toml is accepted as is', async () => {
+  const server = await startServer(['--config', path.join(repoRoot, 'deploy/switchboard.toml'),
+    '--host', '127.0.0.1', '--port', '0', '--threads', '1']);
+  try {
+    const { response, conn } = await exchange(server.port, 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    conn.destroy();
+    assert.equal(response.status, 200);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('cluster flags: a bad adapter, URL, or subscription mode exits 2 with a message', async () => {
+  for (const [argv, message] of [
+    [['--adapter', 'zookeeper'], /--adapter: memory, redis or redis-sharded/],
+    [['--adapter', 'redis', '--redis', 'http://127.0.0.1:6379'], /--redis: bad URL 'http:\/\/127\.0\.0\.1:6379'/],
+    [['--adapter', 'redis', '--redis', 'redis://127.0.0.1:notaport'], /--redis: bad URL/],
+    // The password never reaches the message.
+    [['--adapter', 'redis', '--redis', 'redis://bob:hunter2@127.0.0.1:x'], /--redis: bad URL 'redis:\/\/\*\*\*@127\.0\.0\.1:x'/],
+    [['--adapter', 'redis-sharded', '--redis-subscription-mode', 'sometimes'], /--redis-subscription-mode/],
+    [['--adapter', 'redis', '--redis-key', ''], /--redis-key/],
+  ]) {
+    const r = await runBinary(['serve', '--host', '127.0.0.1', '--port', '0', ...argv]);
+    assert.equal(r.code, 2, `${argv.join(' ')}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, message, argv.join(' '));
+    assert.doesNotMatch(r.stdout, /listening on/);
+  }
+});
+
+test('cluster settings come from the TOML file too', async () => {
+  const file = path.join(tmp, 'cluster.toml');
+  fs.writeFileSync(file, [
+    'adapter = "redis"',
+    'redis_url = "redis://127.0.0.1:notaport"',
+    'redis_key = "k"',
+    'redis_requests_timeout_ms = 1000',
+    'redis_max_queue = 10',
+    'redis_subscription_mode = "static"',
+    'redis_always_publish = true',
+    '',
+  ].join('\n'));
+  // The file's bad URL is refused: proof that its cluster keys were read.
+  const r = await runBinary(['serve', '--host', '127.0.0.1', '--port', '0', '--config', file]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--redis: bad URL 'redis:\/\/127\.0\.0\.1:notaport'/);
+  // A flag wins over the file: with --adapter memory the URL is not used, and the node starts.
+  const server = await startServer(['--config', file, '--adapter', 'memory', '--threads', '1']);
+  await server.stop();
 });

@@ -86,9 +86,12 @@ class FakeLink final : public Link {
     out.emplace_back(v);
   }
   void close() override { open_ = false; }
+  bool writable() const override { return writable_; }
 
   std::vector<std::string> out;
   size_t shared_count = 0;
+  /// What writable() answers (a transport that cannot take a volatile packet now: false).
+  bool writable_ = true;
 
  private:
   int loop_;

@@ -1,0 +1,238 @@
+#include "adapter/redis_bus.h"
+
+#include <chrono>
+#include <vector>
+
+#include "adapter/adapter_metrics.h"
+#include "common/log.h"
+#include "net/loop.h"
+#include "net/loop_group.h"
+
+namespace sb::adapter {
+namespace {
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+redis::ClientOptions client_options(const redis::Url& url, const RedisAdapterOptions& o,
+                                    const char* name) {
+  redis::ClientOptions c;
+  c.url = url;
+  c.name = name;
+  c.max_pending_commands = o.max_queue;
+  return c;
+}
+
+// A publish's reply: an error means Redis never got it (queue full during an outage, stopped).
+void count_publish(const redis::Reply& r) {
+  if (r.is_error()) metrics::publish_dropped().inc();
+}
+
+}  // namespace
+
+RedisBus::RedisBus(net::LoopGroup& loops, const redis::Url& url, RedisAdapterOptions options)
+    : home_(loops.loop(kHomeLoop)),
+      options_(std::move(options)),
+      pub_(home_, client_options(url, options_, "switchboard-pub")),
+      sub_(home_, client_options(url, options_, "switchboard-sub")) {
+  // Registered before any loop thread touches them.
+  metrics::published();
+  metrics::publish_skipped();
+  metrics::publish_dropped();
+  metrics::received();
+  metrics::decode_errors();
+  metrics::requests();
+  metrics::requests_partial();
+  metrics::requests_timed_out();
+}
+
+RedisBus::~RedisBus() = default;
+
+void RedisBus::start() {
+  home_.post([w = weak_from_this()] {
+    if (auto self = w.lock()) self->start_now();
+  });
+}
+
+void RedisBus::start_now() {
+  sub_.on_message([this](const redis::PubSubMessage& m) { on_message(m); });
+  pub_.on_state([this](bool) { on_client_state(); });
+  sub_.on_state([this](bool) { on_client_state(); });
+  pub_.start();
+  sub_.start();
+}
+
+void RedisBus::stop() {
+  home_.post([w = weak_from_this()] {
+    auto self = w.lock();
+    if (!self) return;
+    self->pub_.stop();
+    self->sub_.stop();
+    self->on_client_state();
+  });
+}
+
+bool RedisBus::ready() const {
+  const int64_t at = ready_at_ms_.load(std::memory_order_acquire);
+  return connected() && at >= 0 && steady_ms() >= at;
+}
+
+void RedisBus::on_client_state() {
+  const bool up = pub_.connected() && sub_.connected();
+  const bool was = connected_.exchange(up, std::memory_order_acq_rel);
+  if (up == was) return;
+  ready_at_ms_.store(up ? steady_ms() + options_.server_count_refresh_ms : -1,
+                     std::memory_order_release);
+  if (up) {
+    SB_LOG_INFO("redis adapter: connected to {}:{}", pub_.options().url.host,
+                pub_.options().url.port);
+  } else {
+    SB_LOG_WARN("redis adapter: connection lost ({}); publishes are queued (at most {})",
+                !pub_.last_error().empty() ? pub_.last_error() : sub_.last_error(),
+                options_.max_queue);
+  }
+  std::vector<Listener*> ls;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [l, n] : listeners_)
+      ls.push_back(l);
+  }
+  for (Listener* l : ls)
+    l->on_bus_state(up);
+}
+
+void RedisBus::on_message(const redis::PubSubMessage& m) {
+  Listener* l = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    using Kind = redis::PubSubMessage::Kind;
+    auto& table = m.kind == Kind::kPMessage   ? patterns_
+                  : m.kind == Kind::kSMessage ? shard_channels_
+                                              : channels_;
+    auto it = table.find(std::string(m.kind == Kind::kPMessage ? m.pattern : m.channel));
+    if (it != table.end()) l = it->second;
+  }
+  if (l == nullptr) return;  // a late message for something unsubscribed
+  metrics::received().inc();
+  l->on_bus_message(m);
+}
+
+void RedisBus::publish(std::string_view channel, std::string_view payload) {
+  metrics::published().inc();
+  pub_.command({"PUBLISH", channel, payload}, count_publish);
+}
+
+void RedisBus::spublish(std::string_view channel, std::string_view payload) {
+  metrics::published().inc();
+  pub_.command({"SPUBLISH", channel, payload}, count_publish);
+}
+
+void RedisBus::numsub(std::string_view channel, UniqueFunction<void(std::optional<size_t>)> cb,
+                      bool sharded) {
+  pub_.command({"PUBSUB", sharded ? "SHARDNUMSUB" : "NUMSUB", channel},
+               [cb = std::move(cb)](const redis::Reply& r) mutable {
+                 // [channel, count]
+                 if (r.type != redis::Reply::Type::kArray || r.elements.size() < 2 ||
+                     r.elements[1].type != redis::Reply::Type::kInteger) {
+                   cb(std::nullopt);
+                   return;
+                 }
+                 cb(static_cast<size_t>(std::max<int64_t>(0, r.elements[1].integer)));
+               });
+}
+
+void RedisBus::subscribe(std::string_view channel, Listener* l) {
+  {
+    std::lock_guard lock(mu_);
+    channels_[std::string(channel)] = l;
+    ++listeners_[l];
+  }
+  sub_.subscribe(channel);
+}
+
+void RedisBus::psubscribe(std::string_view pattern, Listener* l) {
+  {
+    std::lock_guard lock(mu_);
+    patterns_[std::string(pattern)] = l;
+    ++listeners_[l];
+  }
+  sub_.psubscribe(pattern);
+}
+
+void RedisBus::ssubscribe(std::string_view channel, Listener* l) {
+  {
+    std::lock_guard lock(mu_);
+    shard_channels_[std::string(channel)] = l;
+    ++listeners_[l];
+  }
+  sub_.ssubscribe(channel);
+}
+
+void RedisBus::unsubscribe(std::string_view channel) {
+  {
+    std::lock_guard lock(mu_);
+    channels_.erase(std::string(channel));
+  }
+  sub_.unsubscribe(channel);
+}
+
+void RedisBus::punsubscribe(std::string_view pattern) {
+  {
+    std::lock_guard lock(mu_);
+    patterns_.erase(std::string(pattern));
+  }
+  sub_.punsubscribe(pattern);
+}
+
+void RedisBus::sunsubscribe(std::string_view channel) {
+  {
+    std::lock_guard lock(mu_);
+    shard_channels_.erase(std::string(channel));
+  }
+  sub_.sunsubscribe(channel);
+}
+
+void RedisBus::detach(Listener* l) {
+  std::vector<std::string> ch;
+  std::vector<std::string> pat;
+  std::vector<std::string> sch;
+  {
+    std::lock_guard lock(mu_);
+    auto collect = [l](std::unordered_map<std::string, Listener*>& t,
+                       std::vector<std::string>& out) {
+      for (auto it = t.begin(); it != t.end();) {
+        if (it->second == l) {
+          out.push_back(it->first);
+          it = t.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    };
+    collect(channels_, ch);
+    collect(patterns_, pat);
+    collect(shard_channels_, sch);
+    listeners_.erase(l);
+  }
+  // Unsubscribing is the clients' business, on loop 0: posted (the bus outlives the post).
+  home_.post(
+      [w = weak_from_this(), ch = std::move(ch), pat = std::move(pat), sch = std::move(sch)] {
+        auto self = w.lock();
+        if (!self) return;
+        for (const auto& c : ch)
+          self->sub_.unsubscribe(c);
+        for (const auto& p : pat)
+          self->sub_.punsubscribe(p);
+        for (const auto& c : sch)
+          self->sub_.sunsubscribe(c);
+      });
+}
+
+uint64_t RedisBus::now_ms() const {
+  return home_.now_ms();
+}
+
+}  // namespace sb::adapter

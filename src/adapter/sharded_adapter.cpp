@@ -1,0 +1,588 @@
+#include "adapter/sharded_adapter.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "adapter/adapter_metrics.h"
+#include "adapter/local_answers.h"
+#include "common/log.h"
+#include "engineio/json_writer.h"
+#include "socketio/args.h"
+#include "socketio/namespace.h"
+#include "socketio/runtime.h"
+#include "socketio/server.h"
+#include "socketio/socket.h"
+
+namespace sb::adapter {
+namespace {
+
+using sharded::MessageType;
+using socketio::BroadcastOptions;
+using socketio::current_loop;
+using socketio::LoopScope;
+using socketio::OutPacket;
+using socketio::SocketInfo;
+
+constexpr int kHome = RedisBus::kHomeLoop;
+constexpr uint32_t kWatchMs = 250;
+constexpr uint32_t kDefaultRemoteAckTimeoutMs = 5000;
+constexpr std::string_view kTimedOut = "operation has timed out";
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Node's looksLikeASocketId: dynamic mode keeps 20-character rooms on the main channel.
+bool looks_like_socket_id(std::string_view room) {
+  return room.size() == 20;
+}
+
+}  // namespace
+
+ShardedRedisAdapter::ShardedRedisAdapter(socketio::Namespace& nsp, std::shared_ptr<RedisBus> bus)
+    : Adapter(nsp),
+      local_(nsp),
+      bus_(std::move(bus)),
+      uid_(sharded::random_id()),
+      channel_(bus_->options().key + "#" + nsp.name() + "#"),
+      response_channel_(channel_ + uid_ + "#") {
+  on_loop(kHome, [this] { attach(); });
+}
+
+ShardedRedisAdapter::~ShardedRedisAdapter() {
+  bus_->detach(this);
+}
+
+socketio::Loops& ShardedRedisAdapter::loops() const {
+  return nsp().server().loops();
+}
+
+int ShardedRedisAdapter::here() {
+  const int l = current_loop();
+  return l < 0 ? kHome : l;
+}
+
+void ShardedRedisAdapter::on_loop(int loop, std::function<void()> fn) {
+  if (current_loop() == loop) {
+    fn();
+    return;
+  }
+  loops().post(loop, [loop, fn = std::move(fn)] {
+    LoopScope scope(loop);
+    fn();
+  });
+}
+
+std::string ShardedRedisAdapter::room_channel(std::string_view room) const {
+  return channel_ + std::string(room) + "#";
+}
+
+// The hello (type 100, which ClusterAdapter peers ignore as an unknown type) tells peers that
+// skip publishing while alone that we are here (docs/adapters.md).
+void ShardedRedisAdapter::attach() {
+  bus_->ssubscribe(channel_, this);
+  bus_->ssubscribe(response_channel_, this);
+  std::string hello = R"({"type":100,"uid":")" + uid_ + R"(","nsp":)";
+  engineio::append_json_string(hello, nsp().name());
+  hello.push_back('}');
+  bus_->spublish(channel_, hello);
+  refresh_server_count();
+}
+
+// The classic adapter's rule (docs/adapters.md), counted with SHARDNUMSUB.
+void ShardedRedisAdapter::refresh_server_count() {
+  const uint32_t period = std::max<uint32_t>(bus_->options().server_count_refresh_ms, 20);
+  const int64_t sent = steady_ms();
+  bus_->numsub(
+      channel_,
+      [this, sent, period](std::optional<size_t> n) {
+        if (!n) {
+          saw_peer();
+          return;
+        }
+        server_count_.store(std::max<size_t>(*n, 1), std::memory_order_relaxed);
+        alone_until_ms_.store(*n <= 1 ? sent + period : -1, std::memory_order_release);
+      },
+      true);
+  loops().timers(kHome).arm(refresh_timer_, period / 2, [this] {
+    LoopScope scope(kHome);
+    refresh_server_count();
+  });
+}
+
+bool ShardedRedisAdapter::alone() const {
+  return steady_ms() < alone_until_ms_.load(std::memory_order_acquire);
+}
+
+bool ShardedRedisAdapter::should_publish() const {
+  return !(bus_->options().skip_publish_when_alone && alone());
+}
+
+void ShardedRedisAdapter::saw_peer() {
+  alone_until_ms_.store(-1, std::memory_order_release);
+}
+
+size_t ShardedRedisAdapter::server_count() const {
+  return server_count_.load(std::memory_order_relaxed);
+}
+
+void ShardedRedisAdapter::fetch_server_count(std::function<void(size_t)> cb) {
+  const int origin = here();
+  on_loop(kHome, [this, origin, cb = std::move(cb)]() mutable {
+    bus_->numsub(
+        channel_,
+        [this, origin, cb = std::move(cb)](std::optional<size_t> n) {
+          const size_t count = n ? std::max<size_t>(*n, 1) : server_count();
+          on_loop(origin, [cb, count] { cb(count); });
+        },
+        true);
+  });
+}
+
+void ShardedRedisAdapter::on_bus_state(bool connected) {
+  if (!connected) {
+    saw_peer();
+    return;
+  }
+  refresh_server_count();
+}
+
+void ShardedRedisAdapter::publish(std::string channel, std::string payload) {
+  on_loop(kHome, [this, channel = std::move(channel), payload = std::move(payload)] {
+    bus_->spublish(channel, payload);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Membership: dynamic room channels
+
+bool ShardedRedisAdapter::dynamic_room(const socketio::Socket& s, std::string_view room) const {
+  switch (bus_->options().subscription_mode) {
+    case SubscriptionMode::kStatic:
+      return false;
+    case SubscriptionMode::kDynamic:
+      return room != s.id();  // public rooms only (Node: `!this.sids.has(room)`)
+    case SubscriptionMode::kDynamicPrivate:
+      return true;
+  }
+  return false;
+}
+
+void ShardedRedisAdapter::add_all(socketio::Socket& s, std::span<const std::string> rooms) {
+  local_.add_all(s, rooms);
+  for (const std::string& r : rooms) {
+    if (!dynamic_room(s, r)) continue;
+    on_loop(kHome, [this, r] { room_ref(r, +1); });
+  }
+}
+
+void ShardedRedisAdapter::del(socketio::Socket& s, std::string_view room) {
+  local_.del(s, room);
+  if (!dynamic_room(s, room)) return;
+  on_loop(kHome, [this, r = std::string(room)] { room_ref(r, -1); });
+}
+
+void ShardedRedisAdapter::del_all(socketio::Socket& s) {
+  for (const std::string& r : s.rooms()) {
+    if (!dynamic_room(s, r)) continue;
+    on_loop(kHome, [this, r] { room_ref(r, -1); });
+  }
+  local_.del_all(s);
+}
+
+void ShardedRedisAdapter::room_ref(const std::string& room, int delta) {
+  if (delta > 0) {
+    if (room_refs_[room]++ == 0) bus_->ssubscribe(room_channel(room), this);
+    return;
+  }
+  auto it = room_refs_.find(room);
+  if (it == room_refs_.end()) return;
+  if (--it->second == 0) {
+    room_refs_.erase(it);
+    bus_->sunsubscribe(room_channel(room));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broadcast
+
+void ShardedRedisAdapter::broadcast(const OutPacket& p, const BroadcastOptions& opts) {
+  if (!opts.flags.local) {
+    if (!should_publish()) {
+      metrics::publish_skipped().inc();
+    } else if (p.source) {
+      std::string msg;
+      if (sharded::encode_broadcast(msg, uid_, nsp().name(), *p.source, opts)) {
+        // computeChannel(): one room, no ack, and (dynamic) not a socket id.
+        const SubscriptionMode mode = bus_->options().subscription_mode;
+        const bool room =
+            opts.rooms.size() == 1 &&
+            ((mode == SubscriptionMode::kDynamic && !looks_like_socket_id(opts.rooms.front())) ||
+             mode == SubscriptionMode::kDynamicPrivate);
+        publish(room ? room_channel(opts.rooms.front()) : channel_, std::move(msg));
+      }
+    }
+  }
+  local_.broadcast(p, opts);
+}
+
+void ShardedRedisAdapter::broadcast_with_ack(const OutPacket& p, const BroadcastOptions& opts,
+                                             uint64_t ack_id, socketio::BroadcastAckCallback done) {
+  if (opts.flags.local || !p.source) {
+    local_.broadcast_with_ack(p, opts, ack_id, std::move(done));
+    return;
+  }
+  const int origin = here();
+  on_loop(kHome, [this, p, opts, ack_id, origin, done = std::move(done)]() mutable {
+    const uint32_t timeout =
+        opts.flags.timeout_ms.value_or(socketio::InMemoryAdapter::kDefaultAckTimeoutMs);
+    std::string id;
+    Pending& pend = open_request(Kind::kBroadcastAck, origin, timeout, id);
+    pend.ack_cb = std::move(done);
+    std::string req;
+    const bool encoded =
+        static_cast<bool>(sharded::encode_broadcast(req, uid_, nsp().name(), *p.source, opts, id));
+    local_.broadcast_with_ack(p, opts, ack_id,
+                              [this, id](std::string_view error, std::vector<std::string> r) {
+                                auto it = pending_.find(id);
+                                if (it == pending_.end()) return;
+                                Pending& q = *it->second;
+                                q.local_done = true;
+                                q.local_error = std::string(error);
+                                for (std::string& s : r)
+                                  q.responses.push_back(std::move(s));
+                                check(id);
+                              });
+    if (encoded) {
+      count_and_publish(id, std::move(req));
+    } else {
+      pend.expected = 0;
+      check(id);
+    }
+  });
+}
+
+void ShardedRedisAdapter::add_sockets(const BroadcastOptions& opts,
+                                      std::vector<std::string> rooms) {
+  if (!opts.flags.local && should_publish()) {
+    std::string m;
+    sharded::encode_sockets(m, MessageType::kSocketsJoin, uid_, nsp().name(), opts, rooms, false);
+    publish(channel_, std::move(m));
+  }
+  local_.add_sockets(opts, std::move(rooms));
+}
+
+void ShardedRedisAdapter::del_sockets(const BroadcastOptions& opts,
+                                      std::vector<std::string> rooms) {
+  if (!opts.flags.local && should_publish()) {
+    std::string m;
+    sharded::encode_sockets(m, MessageType::kSocketsLeave, uid_, nsp().name(), opts, rooms, false);
+    publish(channel_, std::move(m));
+  }
+  local_.del_sockets(opts, std::move(rooms));
+}
+
+void ShardedRedisAdapter::disconnect_sockets(const BroadcastOptions& opts, bool close) {
+  if (!opts.flags.local && should_publish()) {
+    std::string m;
+    sharded::encode_sockets(m, MessageType::kDisconnectSockets, uid_, nsp().name(), opts, {},
+                            close);
+    publish(channel_, std::move(m));
+  }
+  local_.disconnect_sockets(opts, close);
+}
+
+void ShardedRedisAdapter::server_side_emit(std::string_view event,
+                                           std::span<const socketio::Json> args) {
+  if (!should_publish()) return;
+  std::string m;
+  sharded::encode_server_side_emit(m, uid_, nsp().name(), {}, event_data_json(event, args));
+  publish(channel_, std::move(m));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+ShardedRedisAdapter::Pending& ShardedRedisAdapter::open_request(Kind kind, int origin,
+                                                                uint32_t timeout_ms,
+                                                                std::string& id_out) {
+  do {
+    id_out = sharded::random_id();
+  } while (pending_.count(id_out) != 0);
+  auto p = std::make_unique<Pending>();
+  p->kind = kind;
+  p->origin = origin;
+  Pending& ref = *p;
+  pending_.emplace(id_out, std::move(p));
+  metrics::requests().inc();
+  loops().timers(kHome).arm(ref.timer, timeout_ms, [this, id = id_out] {
+    LoopScope scope(kHome);
+    finish(id, true);
+  });
+  return ref;
+}
+
+void ShardedRedisAdapter::count_and_publish(const std::string& id, std::string payload) {
+  bus_->numsub(
+      channel_,
+      [this, id, payload = std::move(payload)](std::optional<size_t> n) {
+        auto it = pending_.find(id);
+        if (it == pending_.end()) return;
+        Pending& p = *it->second;
+        const size_t others = n && *n > 1 ? *n - 1 : 0;
+        p.expected = others;
+        p.expected_first = others;
+        if (others > 0) {
+          saw_peer();
+          bus_->spublish(channel_, payload);
+          watch_peers();
+        }
+        check(id);
+      },
+      true);
+}
+
+void ShardedRedisAdapter::check(const std::string& id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  const Pending& p = *it->second;
+  if (p.expected == SIZE_MAX) return;
+  bool done = p.received >= p.expected;
+  if (p.kind == Kind::kBroadcastAck) done = done && p.local_done && p.remote_acks >= p.client_count;
+  if (done) finish(id, false);
+}
+
+void ShardedRedisAdapter::finish(const std::string& id, bool timed_out) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  std::shared_ptr<Pending> p(std::move(it->second));
+  pending_.erase(it);
+  p->timer.cancel();
+  std::string error;
+  const size_t expected = p->expected == SIZE_MAX ? 0 : p->expected;
+  if (timed_out) {
+    metrics::requests_timed_out().inc();
+    SB_LOG_WARN("sharded redis adapter {}: request {} timed out with {} of {} answers",
+                nsp().name(), id, p->received, expected);
+    error = p->kind == Kind::kServerSideEmit
+                ? "timeout reached: only " + std::to_string(p->received) +
+                      " responses received out of " + std::to_string(expected)
+                : std::string(kTimedOut);
+  } else if (p->shrunk) {
+    metrics::requests_partial().inc();
+    SB_LOG_WARN("sharded redis adapter {}: request {} ended with {} answers: {} of {} nodes left",
+                nsp().name(), id, p->received, p->expected_first - p->expected, p->expected_first);
+    if (p->kind == Kind::kServerSideEmit) {
+      error = "partial: " + std::to_string(p->expected_first - p->expected) +
+              " server(s) left before answering";
+    }
+  }
+  if (p->kind == Kind::kBroadcastAck && error.empty() && !p->local_error.empty())
+    error = p->local_error;
+  on_loop(p->origin, [p, error] {
+    if (p->kind == Kind::kFetch) {
+      if (p->fetch_cb) p->fetch_cb(std::move(p->sockets));
+    } else if (p->ack_cb) {
+      p->ack_cb(error, std::move(p->responses));
+    }
+  });
+}
+
+void ShardedRedisAdapter::watch_peers() {
+  if (watching_) return;
+  watching_ = true;
+  loops().timers(kHome).arm(watch_timer_, kWatchMs, [this] {
+    LoopScope scope(kHome);
+    watching_ = false;
+    if (pending_.empty()) return;
+    bus_->numsub(
+        channel_,
+        [this](std::optional<size_t> n) {
+          if (n && *n >= 1) {
+            const size_t others = *n - 1;
+            std::vector<std::string> ids;
+            for (auto& [id, p] : pending_) {
+              if (p->expected != SIZE_MAX && others < p->expected) {
+                p->expected = others;
+                p->shrunk = true;
+                ids.push_back(id);
+              }
+            }
+            for (const std::string& id : ids)
+              check(id);
+          }
+          if (!pending_.empty()) watch_peers();
+        },
+        true);
+  });
+}
+
+void ShardedRedisAdapter::fetch_sockets(const BroadcastOptions& opts,
+                                        std::function<void(std::vector<SocketInfo>)> cb) {
+  if (opts.flags.local) {
+    local_.fetch_sockets(opts, std::move(cb));
+    return;
+  }
+  const int origin = here();
+  local_.fetch_sockets(
+      opts, [this, opts, origin, cb = std::move(cb)](std::vector<SocketInfo> mine) mutable {
+        on_loop(kHome, [this, opts, origin, cb = std::move(cb), mine = std::move(mine)]() mutable {
+          std::string id;
+          Pending& p = open_request(Kind::kFetch, origin, bus_->options().requests_timeout_ms, id);
+          p.sockets = std::move(mine);
+          p.fetch_cb = std::move(cb);
+          std::string req;
+          sharded::encode_fetch(req, uid_, nsp().name(), opts, id);
+          count_and_publish(id, std::move(req));
+        });
+      });
+}
+
+void ShardedRedisAdapter::server_side_emit_with_ack(std::string_view event,
+                                                    std::span<const socketio::Json> args,
+                                                    socketio::BroadcastAckCallback done) {
+  const int origin = here();
+  on_loop(
+      kHome, [this, origin, data = event_data_json(event, args), done = std::move(done)]() mutable {
+        std::string id;
+        Pending& p =
+            open_request(Kind::kServerSideEmit, origin, bus_->options().requests_timeout_ms, id);
+        p.ack_cb = std::move(done);
+        std::string req;
+        sharded::encode_server_side_emit(req, uid_, nsp().name(), id, data);
+        count_and_publish(id, std::move(req));
+      });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receiving (loop 0)
+
+void ShardedRedisAdapter::on_bus_message(const redis::PubSubMessage& m) {
+  LoopScope scope(kHome);
+  on_message(m.payload, m.channel == response_channel_);
+}
+
+void ShardedRedisAdapter::answer(const sharded::Message& m, const std::string& payload) {
+  // doPublishResponse: the requester's own channel.
+  bus_->spublish(channel_ + m.uid + "#", payload);
+}
+
+void ShardedRedisAdapter::on_message(std::string_view payload, bool response_channel) {
+  Result<sharded::Message> r = sharded::decode(payload);
+  if (!r) {
+    metrics::decode_errors().inc();
+    SB_LOG_DEBUG("sharded redis adapter: undecodable message dropped ({} bytes)", payload.size());
+    return;
+  }
+  sharded::Message& m = *r;
+  if (m.uid == uid_ || m.nsp != nsp().name()) return;
+  saw_peer();
+  if (response_channel) {
+    auto it = pending_.find(m.request_id);
+    if (it == pending_.end()) return;
+    Pending& p = *it->second;
+    if (p.kind == Kind::kFetch && m.type == MessageType::kFetchSocketsResponse) {
+      ++p.received;
+      for (classic::FetchedSocket& f : m.sockets) {
+        SocketInfo s;
+        s.id = std::move(f.id);
+        s.rooms = std::move(f.rooms);
+        s.handshake_json = std::move(f.handshake_json);
+        s.data_json = std::move(f.data_json);
+        p.sockets.push_back(std::move(s));
+      }
+    } else if (p.kind == Kind::kServerSideEmit && m.type == MessageType::kServerSideEmitResponse) {
+      ++p.received;
+      p.responses.push_back(m.data_json.empty() ? "null" : std::move(m.data_json));
+    } else if (p.kind == Kind::kBroadcastAck && m.type == MessageType::kBroadcastClientCount) {
+      ++p.received;
+      p.client_count += m.client_count;
+    } else if (p.kind == Kind::kBroadcastAck && m.type == MessageType::kBroadcastAck) {
+      ++p.remote_acks;
+      p.responses.push_back(m.data_json.empty() ? "null" : std::move(m.data_json));
+    }
+    check(m.request_id);
+    return;
+  }
+  BroadcastOptions o = m.opts.to_options();
+  o.flags.local = true;
+  switch (m.type) {
+    case MessageType::kBroadcast: {
+      if (m.request_id.empty()) {
+        const OutPacket p =
+            socketio::encode_shared_data(nsp().name(), m.data_json, m.attachments, std::nullopt,
+                                         nsp().server().options().deflate);
+        local_.broadcast(p, o);
+        break;
+      }
+      const uint64_t ack_id = nsp().next_ack_id();
+      const OutPacket p = socketio::encode_shared_data(nsp().name(), m.data_json, m.attachments,
+                                                       ack_id, nsp().server().options().deflate);
+      if (!o.flags.timeout_ms) o.flags.timeout_ms = kDefaultRemoteAckTimeoutMs;
+      // The count first, then each answer (see the classic adapter: sent when the local
+      // collector ends, so the requester never waits for an answer that will not come).
+      local_.broadcast_with_ack(
+          p, o, ack_id, [this, m](std::string_view, std::vector<std::string> responses) {
+            on_loop(kHome, [this, m, responses = std::move(responses)] {
+              std::string out;
+              sharded::encode_client_count(out, uid_, nsp().name(), m.request_id, responses.size());
+              answer(m, out);
+              for (const std::string& a : responses) {
+                std::string ack;
+                sharded::encode_answer(ack, MessageType::kBroadcastAck, uid_, nsp().name(),
+                                       m.request_id, a);
+                answer(m, ack);
+              }
+            });
+          });
+      break;
+    }
+    case MessageType::kSocketsJoin:
+      local_.add_sockets(o, m.rooms);
+      break;
+    case MessageType::kSocketsLeave:
+      local_.del_sockets(o, m.rooms);
+      break;
+    case MessageType::kDisconnectSockets:
+      local_.disconnect_sockets(o, m.close);
+      break;
+    case MessageType::kFetchSockets:
+      gather_fetch_answer(nsp(), local_, o, [this, m](const std::string& members) {
+        std::string out;
+        sharded::encode_fetch_response(out, uid_, nsp().name(), m.request_id, members);
+        answer(m, out);
+      });
+      break;
+    case MessageType::kServerSideEmit: {
+      std::string event;
+      std::string args;
+      if (!split_event_data(m.data_json, event, args)) {
+        metrics::decode_errors().inc();
+        return;
+      }
+      socketio::ServerSideAck ack = [](const socketio::Json&) {};
+      if (!m.request_id.empty()) {
+        auto called = std::make_shared<bool>(false);
+        ack = [this, called, m](const socketio::Json& reply) {
+          if (*called) return;
+          *called = true;
+          std::string arg;
+          std::vector<socketio::Bytes> att;
+          reply.write(arg, att);
+          std::string out;
+          sharded::encode_answer(out, MessageType::kServerSideEmitResponse, uid_, nsp().name(),
+                                 m.request_id, arg);
+          on_loop(kHome, [this, m, out = std::move(out)]() mutable { answer(m, out); });
+        };
+      }
+      nsp().dispatch_server_side(event, socketio::Args(args), ack);
+      break;
+    }
+    default:
+      break;  // responses on the main channel, heartbeats, newer types
+  }
+}
+
+}  // namespace sb::adapter
