@@ -21,6 +21,7 @@ AppOptions resolve_app_options(const ServeConfig& cfg) {
     o.connect_timeout_ms = 1000;
   }
   o.node_id = cfg.node_id;
+  o.trusted_proxies = cfg.trusted_proxies;
   o.ping_interval_ms = env_u32("SB_EIO_PING_INTERVAL", o.ping_interval_ms);
   o.ping_timeout_ms = env_u32("SB_EIO_PING_TIMEOUT", o.ping_timeout_ms);
   o.max_http_buffer_size = env_u32("SB_EIO_MAX_HTTP_BUFFER_SIZE", o.max_http_buffer_size);
@@ -38,6 +39,7 @@ engineio::Options engineio_options(const AppOptions& o, std::string path) {
   engineio::Options e;
   e.path = std::move(path);
   e.node_id = o.node_id;
+  e.trusted_proxies = o.trusted_proxies;
   e.ping_interval_ms = o.ping_interval_ms;
   e.ping_timeout_ms = o.ping_timeout_ms;
   e.max_http_buffer_size = o.max_http_buffer_size;

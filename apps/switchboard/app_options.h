@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "config.h"
 #include "engineio/options.h"
@@ -19,6 +20,7 @@ struct AppOptions {
   uint32_t ping_timeout_ms = 20000;
   uint32_t max_http_buffer_size = 1000000;
   uint32_t connect_timeout_ms = 45000;
+  std::vector<std::string> trusted_proxies;
 };
 
 /// The app's defaults, then the environment, then the flags given in `cfg`.

@@ -80,14 +80,16 @@ void add_bench_command(CLI::App& app) {
   auto cfg = std::make_shared<bench::BenchConfig>();
   auto pids = std::make_shared<std::string>();
   auto compare = std::make_shared<CompareArgs>();
+  auto targets = std::make_shared<std::vector<std::string>>();
   CLI::App* sub = app.add_subcommand(
       "bench",
       "Load generator on the server's own event loop: switchboard bench SCENARIO --target URL");
-  sub->add_option("scenario", cfg->scenario, "connect | fanout | echo | raw-chat | raw-echo")
+  sub->add_option("scenario", cfg->scenario,
+                  "connect | fanout | cluster | echo | raw-chat | raw-echo")
       ->required();
-  sub->add_option("--target", cfg->target,
+  sub->add_option("--target", *targets,
                   "Socket.IO scenarios: http://HOST:PORT (or ws://HOST:PORT/socket.io/); raw-*: "
-                  "ws://HOST:PORT/PATH")
+                  "ws://HOST:PORT/PATH; cluster: once per node, the senders' node first")
       ->required();
   sub->add_option("--clients", cfg->clients, "WebSocket clients")->capture_default_str();
   sub->add_option("--senders", cfg->senders, "fanout, raw-chat: clients that send")
@@ -130,7 +132,9 @@ void add_bench_command(CLI::App& app) {
   sub->add_option("--compare-pids", compare->pids, "--compare: its process ids to sample");
   sub->add_option("--reps", compare->repetitions, "--compare: repetitions per target")
       ->capture_default_str();
-  sub->callback([cfg, pids, compare] {
+  sub->callback([cfg, pids, compare, targets] {
+    cfg->target = targets->front();
+    cfg->more_targets.assign(targets->begin() + 1, targets->end());
     const int code = run(*cfg, *pids, *compare);
     if (code != 0) throw CLI::RuntimeError(code);
   });

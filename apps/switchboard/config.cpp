@@ -93,6 +93,17 @@ const std::vector<Setting>& settings() {
            c.cors_origins.push_back(*s);
          }
        }},
+      {"--trusted-proxy", "trusted_proxies",
+       [](const toml::node& n, ServeConfig& c) {
+         const toml::array* arr = n.as_array();
+         if (arr == nullptr) throw std::runtime_error("expected an array of strings");
+         c.trusted_proxies.clear();
+         for (const auto& e : *arr) {
+           auto s = e.value<std::string>();
+           if (!s) throw std::runtime_error("expected an array of strings");
+           c.trusted_proxies.push_back(*s);
+         }
+       }},
       {"--no-deflate", "no_deflate", boolean(&ServeConfig::no_deflate)},
       {"--redis-always-publish", "redis_always_publish",
        boolean(&ServeConfig::redis_always_publish)},
@@ -136,6 +147,9 @@ void add_serve_flags(CLI::App& cmd, ServeConfig& cfg) {
       ->capture_default_str();
   cmd.add_option("--cors-origin", cfg.cors_origins,
                  "Allowed cross-origin Origin (repeatable); none = same-origin only");
+  cmd.add_option("--trusted-proxy", cfg.trusted_proxies,
+                 "Peer IP of a balancer in front of this node (repeatable): handshakes from it "
+                 "record the client address it appended to X-Forwarded-For");
   cmd.add_flag("--no-deflate", cfg.no_deflate, "Disable WebSocket permessage-deflate");
   cmd.add_option("--app", cfg.app, "Built-in app: chat|conformance|bench")->capture_default_str();
   cmd.add_option("--node-id", cfg.node_id, "Node id written into session and socket ids")

@@ -31,6 +31,7 @@ struct ServeConfig {
   uint32_t idle_timeout_ms = 60000;
   uint32_t shutdown_timeout_ms = 5000;
   std::vector<std::string> cors_origins;
+  std::vector<std::string> trusted_proxies;  // balancers whose X-Forwarded-For is believed
   bool no_deflate = false;
   // --- the built-in app and its protocol options (docs/apps.md) ---
   std::string app = "chat";  // chat | conformance | bench

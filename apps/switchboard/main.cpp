@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "bench_cmd.h"
+#include "cluster_cmd.h"
 #include "config.h"
 #include "lb_cmd.h"
 #include "serve.h"
@@ -21,6 +22,7 @@ int run(int argc, char** argv) {
   sb::app::add_serve_flags(*serve, serve_cfg);
   sb::app::add_bench_command(app);  // runs from its own callback
   sb::app::add_lb_command(app);     // runs from its own callback
+  sb::app::add_cluster_command(app);
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) {

@@ -97,6 +97,12 @@ void chat_handlers(socketio::Server& io, Socket& socket) {
     ack({socketio::json::object(
         {{"id", socket.id()}, {"node", std::to_string(io.options().node_id)}})});
   });
+  // address, ack → the client address recorded at the handshake (the balancer's X-Forwarded-For
+  // entry when the balancer is a --trusted-proxy).
+  socket.on("address", [&socket](const Args&, const Ack& ack) {
+    const engineio::HandshakeInfo* h = socket.handshake();
+    ack({h != nullptr ? h->address : std::string()});
+  });
   // members room, ack → the ids in the room on every node of the cluster (sorted).
   socket.on("members", [&io](const Args& a, const Ack& ack) {
     io.in(room_arg(a)).fetch_sockets([ack](const std::vector<socketio::SocketInfo>& v) {

@@ -1,5 +1,6 @@
 #include "adapter/redis_bus.h"
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -10,6 +11,11 @@
 
 namespace sb::adapter {
 namespace {
+
+// How often the cluster client reloads the slot map by itself: a slot moved without any
+// command of ours being redirected (a quiet resharding) moves our shard subscriptions within
+// this time. CLUSTER SLOTS of a small cluster is a few hundred bytes.
+constexpr uint32_t kClusterRefreshMs = 1000;
 
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -29,6 +35,15 @@ redis::ClientOptions client_options(const redis::Url& url, const RedisAdapterOpt
 // A publish's reply: an error means Redis never got it (queue full during an outage, stopped).
 void count_publish(const redis::Reply& r) {
   if (r.is_error()) metrics::publish_dropped().inc();
+}
+
+// A PUBSUB NUMSUB / SHARDNUMSUB reply: [channel, count].
+std::optional<size_t> numsub_count(const redis::Reply& r) {
+  if (r.type != redis::Reply::Type::kArray || r.elements.size() < 2 ||
+      r.elements[1].type != redis::Reply::Type::kInteger) {
+    return std::nullopt;
+  }
+  return static_cast<size_t>(std::max<int64_t>(0, r.elements[1].integer));
 }
 
 }  // namespace
@@ -58,19 +73,79 @@ void RedisBus::start() {
 }
 
 void RedisBus::start_now() {
+  if (stopped_) return;
   sub_.on_message([this](const redis::PubSubMessage& m) { on_message(m); });
   pub_.on_state([this](bool) { on_client_state(); });
   sub_.on_state([this](bool) { on_client_state(); });
   pub_.start();
-  sub_.start();
+  if (options_.mode == RedisAdapterMode::kSharded) {
+    detect_topology();
+  } else {
+    use_topology(Topology::kStandalone);
+  }
+}
+
+// Asked on the publisher before anything else is sent (deferred ops wait): a cluster node
+// answers `cluster_enabled:1`. A lost connection asks again on the next one; any other error
+// (an ACL without INFO, an old server) means a plain server.
+void RedisBus::detect_topology() {
+  pub_.command({"INFO", "cluster"}, [this](const redis::Reply& r) {
+    if (stopped_ || pub_.stopped() || topology_ != Topology::kUnknown) return;
+    if (r.is_error() && r.str == "ERR connection lost") {
+      detect_topology();
+      return;
+    }
+    const bool cluster = !r.is_error() && r.str.find("cluster_enabled:1") != std::string::npos;
+    use_topology(cluster ? Topology::kCluster : Topology::kStandalone);
+  });
+}
+
+void RedisBus::use_topology(Topology t) {
+  topology_ = t;
+  if (t == Topology::kCluster) {
+    redis::ClusterOptions co;
+    co.seeds.push_back(pub_.options().url);
+    co.node = client_options(pub_.options().url, options_, "switchboard");
+    co.refresh_interval_ms = kClusterRefreshMs;
+    cluster_ = std::make_unique<redis::ClusterClient>(home_, std::move(co));
+    cluster_->on_message([this](const redis::PubSubMessage& m) { on_message(m); });
+    cluster_->on_state([this](bool) { on_client_state(); });
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [channel, l] : shard_channels_)
+        cluster_->ssubscribe(channel);
+    }
+    SB_LOG_INFO(
+        "redis adapter: {}:{} is a Redis Cluster node: sharded pub/sub goes to the slot "
+        "owner of each channel",
+        pub_.options().url.host, pub_.options().url.port);
+    cluster_->start();
+    pub_.stop();  // it only asked; the cluster client has its own connection per master
+  } else if (!stopped_) {
+    sub_.start();
+  }
+  std::vector<UniqueFunction<void()>> ops = std::move(deferred_);
+  deferred_.clear();
+  for (auto& op : ops)
+    op();
+}
+
+bool RedisBus::defer(UniqueFunction<void()> op) {
+  if (deferred_.size() >= options_.max_queue) return false;
+  deferred_.push_back(std::move(op));
+  return true;
 }
 
 void RedisBus::stop() {
   home_.post([w = weak_from_this()] {
     auto self = w.lock();
     if (!self) return;
+    self->stopped_ = true;
     self->pub_.stop();
     self->sub_.stop();
+    if (self->cluster_) self->cluster_->stop();
+    // What waited for the topology gets the stopped clients' refusals.
+    if (self->topology_ == Topology::kUnknown) self->use_topology(Topology::kStandalone);
     self->on_client_state();
   });
 }
@@ -81,17 +156,24 @@ bool RedisBus::ready() const {
 }
 
 void RedisBus::on_client_state() {
-  const bool up = pub_.connected() && sub_.connected();
+  bool up = false;
+  if (topology_ == Topology::kCluster) {
+    up = cluster_ && cluster_->connected();
+  } else if (topology_ == Topology::kStandalone) {
+    up = pub_.connected() && sub_.connected();
+  }
   const bool was = connected_.exchange(up, std::memory_order_acq_rel);
   if (up == was) return;
   ready_at_ms_.store(up ? steady_ms() + options_.server_count_refresh_ms : -1,
                      std::memory_order_release);
   if (up) {
-    SB_LOG_INFO("redis adapter: connected to {}:{}", pub_.options().url.host,
-                pub_.options().url.port);
+    SB_LOG_INFO("redis adapter: connected to {}:{}{}", pub_.options().url.host,
+                pub_.options().url.port, cluster_ ? " (cluster)" : "");
   } else {
     SB_LOG_WARN("redis adapter: connection lost ({}); publishes are queued (at most {})",
-                !pub_.last_error().empty() ? pub_.last_error() : sub_.last_error(),
+                cluster_                     ? "a cluster master"
+                : !pub_.last_error().empty() ? pub_.last_error()
+                                             : sub_.last_error(),
                 options_.max_queue);
   }
   std::vector<Listener*> ls;
@@ -121,27 +203,68 @@ void RedisBus::on_message(const redis::PubSubMessage& m) {
 }
 
 void RedisBus::publish(std::string_view channel, std::string_view payload) {
+  if (topology_ == Topology::kUnknown) {
+    if (!defer([this, c = std::string(channel), p = std::string(payload)] { publish(c, p); }))
+      metrics::publish_dropped().inc();
+    return;
+  }
   metrics::published().inc();
-  pub_.command({"PUBLISH", channel, payload}, count_publish);
+  if (cluster_) {
+    cluster_->command(channel, {"PUBLISH", channel, payload}, count_publish);
+  } else {
+    pub_.command({"PUBLISH", channel, payload}, count_publish);
+  }
 }
 
 void RedisBus::spublish(std::string_view channel, std::string_view payload) {
+  if (topology_ == Topology::kUnknown) {
+    if (!defer([this, c = std::string(channel), p = std::string(payload)] { spublish(c, p); }))
+      metrics::publish_dropped().inc();
+    return;
+  }
   metrics::published().inc();
-  pub_.command({"SPUBLISH", channel, payload}, count_publish);
+  if (cluster_) {
+    cluster_->spublish(channel, payload, count_publish);
+  } else {
+    pub_.command({"SPUBLISH", channel, payload}, count_publish);
+  }
 }
 
 void RedisBus::numsub(std::string_view channel, UniqueFunction<void(std::optional<size_t>)> cb,
                       bool sharded) {
-  pub_.command({"PUBSUB", sharded ? "SHARDNUMSUB" : "NUMSUB", channel},
-               [cb = std::move(cb)](const redis::Reply& r) mutable {
-                 // [channel, count]
-                 if (r.type != redis::Reply::Type::kArray || r.elements.size() < 2 ||
-                     r.elements[1].type != redis::Reply::Type::kInteger) {
-                   cb(std::nullopt);
-                   return;
-                 }
-                 cb(static_cast<size_t>(std::max<int64_t>(0, r.elements[1].integer)));
-               });
+  if (topology_ == Topology::kUnknown) {
+    if (deferred_.size() >= options_.max_queue) {
+      home_.defer([cb = std::move(cb)]() mutable { cb(std::nullopt); });  // never from inside
+      return;
+    }
+    defer([this, c = std::string(channel), cb = std::move(cb), sharded]() mutable {
+      numsub(c, std::move(cb), sharded);
+    });
+    return;
+  }
+  const std::string_view kind = sharded ? "SHARDNUMSUB" : "NUMSUB";
+  if (cluster_) {
+    // Node's serverCount over a cluster client: the sum over the masters (a shard channel's
+    // subscribers are all at its slot owner, the other masters answer 0; a plain channel's
+    // subscribers are wherever each connection is). Any failed master: unknown.
+    const std::string_view argv[] = {"PUBSUB", kind, channel};
+    cluster_->command_on_masters(
+        argv, [cb = std::move(cb)](const std::vector<redis::Reply>& replies) mutable {
+          size_t sum = 0;
+          for (const redis::Reply& r : replies) {
+            std::optional<size_t> n = numsub_count(r);
+            if (!n) {
+              cb(std::nullopt);
+              return;
+            }
+            sum += *n;
+          }
+          cb(sum);
+        });
+    return;
+  }
+  pub_.command({"PUBSUB", kind, channel},
+               [cb = std::move(cb)](const redis::Reply& r) mutable { cb(numsub_count(r)); });
 }
 
 void RedisBus::subscribe(std::string_view channel, Listener* l) {
@@ -168,7 +291,13 @@ void RedisBus::ssubscribe(std::string_view channel, Listener* l) {
     shard_channels_[std::string(channel)] = l;
     ++listeners_[l];
   }
-  sub_.ssubscribe(channel);
+  // Before the topology is known the plain subscriber keeps it; a cluster client, once
+  // created, is given the whole table.
+  if (cluster_) {
+    cluster_->ssubscribe(channel);
+  } else {
+    sub_.ssubscribe(channel);
+  }
 }
 
 void RedisBus::unsubscribe(std::string_view channel) {
@@ -192,7 +321,11 @@ void RedisBus::sunsubscribe(std::string_view channel) {
     std::lock_guard lock(mu_);
     shard_channels_.erase(std::string(channel));
   }
-  sub_.sunsubscribe(channel);
+  if (cluster_) {
+    cluster_->sunsubscribe(channel);
+  } else {
+    sub_.sunsubscribe(channel);
+  }
 }
 
 void RedisBus::detach(Listener* l) {
@@ -226,8 +359,13 @@ void RedisBus::detach(Listener* l) {
           self->sub_.unsubscribe(c);
         for (const auto& p : pat)
           self->sub_.punsubscribe(p);
-        for (const auto& c : sch)
-          self->sub_.sunsubscribe(c);
+        for (const auto& c : sch) {
+          if (self->cluster_) {
+            self->cluster_->sunsubscribe(c);
+          } else {
+            self->sub_.sunsubscribe(c);
+          }
+        }
       });
 }
 

@@ -5,6 +5,13 @@
 // handed to the loops. One subscriber connection per node matters for interop: Node adapters
 // count servers with PUBSUB NUMSUB, which counts connections.
 //
+// Redis Cluster: in sharded mode the bus asks the server (`INFO cluster`) before anything else.
+// On a cluster node (cluster_enabled:1) it hands every sharded operation to a ClusterClient
+// seeded with the URL: SPUBLISH/SSUBSCRIBE at the owner of each channel's slot, SHARDNUMSUB
+// summed over the masters (what Node's adapter does with a cluster client). Until the answer,
+// publishes and counts wait in a bounded queue. The classic mode never asks: PUBLISH and
+// PSUBSCRIBE already span a whole cluster from any one node.
+//
 // Threading: the clients and the routing tables belong to loop 0; other threads post().
 // ready() and connected() are readable from any thread (for /readyz).
 //
@@ -20,10 +27,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "adapter/redis_adapter_options.h"
 #include "common/unique_function.h"
 #include "redis/client.h"
+#include "redis/cluster_client.h"
 
 namespace sb::net {
 class LoopGroup;
@@ -85,9 +94,17 @@ class RedisBus : public std::enable_shared_from_this<RedisBus> {
 
   redis::Client& publisher() { return pub_; }
   redis::Client& subscriber() { return sub_; }
+  /// Loop 0: the cluster client once `INFO cluster` said cluster_enabled:1, else null.
+  redis::ClusterClient* cluster() { return cluster_.get(); }
 
  private:
+  enum class Topology : uint8_t { kUnknown, kStandalone, kCluster };
+
   void start_now();
+  void detect_topology();
+  void use_topology(Topology t);
+  /// While the topology is unknown: keeps `op` for later (false when the queue is full).
+  bool defer(UniqueFunction<void()> op);
   void on_message(const redis::PubSubMessage& m);
   void on_client_state();
 
@@ -95,6 +112,10 @@ class RedisBus : public std::enable_shared_from_this<RedisBus> {
   RedisAdapterOptions options_;
   redis::Client pub_;
   redis::Client sub_;
+  std::unique_ptr<redis::ClusterClient> cluster_;
+  Topology topology_ = Topology::kUnknown;
+  std::vector<UniqueFunction<void()>> deferred_;  // bounded by options_.max_queue
+  bool stopped_ = false;
   std::atomic<bool> connected_{false};
   std::atomic<int64_t> ready_at_ms_{-1};  // steady clock; -1: not connected
 

@@ -10,6 +10,8 @@ namespace sb::bench {
 struct BenchConfig {
   std::string scenario = "raw-chat";
   std::string target;  ///< ws://host:port/path (Socket.IO scenarios: http:// or ws://host:port)
+  /// cluster: the other nodes (--target given more than once); receivers spread over all.
+  std::vector<std::string> more_targets;
   uint32_t clients = 1000;
   uint32_t senders = 1;  ///< raw-chat, fanout; raw-echo, echo: every client sends
   double rate = 0;       ///< messages/s in total; 0 = closed loop

@@ -95,6 +95,42 @@ double step_bytes_per_connection(const RunResult& r, const ConnectStep& s) {
   return static_cast<double>(now - before) / static_cast<double>(s.connected);
 }
 
+double per_s(uint64_t n, double seconds) {
+  return seconds > 0 ? static_cast<double>(n) / seconds : 0;
+}
+
+// cluster: the deliveries by the receiver's node, and the exactly-once check.
+void print_cluster(std::FILE* out, const RunResult& r) {
+  const LoopStats& t = r.totals;
+  const std::pair<const char*, const Histogram*> parts[] = {{"local", &t.latency_local},
+                                                            {"remote", &t.latency_remote}};
+  for (const auto& [name, h] : parts) {
+    fmt::print(out,
+               "{:<12} {} deliveries ({:.0f}/s); latency ms p50 {:.3f}  p99 {:.3f}  max {:.3f}\n",
+               name, h->count(), per_s(h->count(), r.window_seconds), ms(h->percentile(50)),
+               ms(h->percentile(99)), ms(h->max()));
+  }
+  fmt::print(out, "exactly-once {} duplicated or reordered, {} skipped ({} nodes)\n", t.duplicates,
+             t.gaps, 1 + r.config.more_targets.size());
+}
+
+std::string cluster_json(const RunResult& r) {
+  const LoopStats& t = r.totals;
+  std::string s = fmt::format("  \"nodes\": {},\n", 1 + r.config.more_targets.size());
+  const std::pair<const char*, const Histogram*> parts[] = {{"local", &t.latency_local},
+                                                            {"remote", &t.latency_remote}};
+  for (const auto& [name, h] : parts) {
+    s += fmt::format(
+        "  \"{}\": {{\"deliveries\": {}, \"deliveries_per_s\": {:.1f}, \"latency_ms\": "
+        "{{\"p50\": {:.4f}, \"p90\": {:.4f}, \"p99\": {:.4f}, \"max\": {:.4f}, \"mean\": "
+        "{:.4f}}}}},\n",
+        name, h->count(), per_s(h->count(), r.window_seconds), ms(h->percentile(50)),
+        ms(h->percentile(90)), ms(h->percentile(99)), ms(h->max()), h->mean() / 1e6);
+  }
+  s += fmt::format("  \"duplicates\": {},\n  \"gaps\": {},\n", t.duplicates, t.gaps);
+  return s;
+}
+
 }  // namespace
 
 void print_summary(std::FILE* out, const RunResult& r, const Figures& f) {
@@ -149,6 +185,7 @@ void print_summary(std::FILE* out, const RunResult& r, const Figures& f) {
     fmt::print(out, "oddities     {} unstamped messages, {} own messages with an unexpected seq\n",
                t.foreign, t.stale_own);
   }
+  if (r.scenario == "cluster") print_cluster(out, r);
   const Histogram& h = t.latency;
   fmt::print(out,
              "latency ms   p50 {:.3f}  p90 {:.3f}  p99 {:.3f}  p99.9 {:.3f}  max {:.3f}  "
@@ -185,6 +222,12 @@ std::string to_json(const RunResult& r, const Figures& f) {
   std::string s = "{\n";
   s += fmt::format("  \"scenario\": \"{}\",\n  \"target\": \"{}\",\n", json_escape(r.scenario),
                    json_escape(c.target));
+  if (!c.more_targets.empty()) {
+    s += "  \"more_targets\": [";
+    for (size_t i = 0; i < c.more_targets.size(); ++i)
+      s += fmt::format("{}\"{}\"", i ? ", " : "", json_escape(c.more_targets[i]));
+    s += "],\n";
+  }
   s += fmt::format(
       "  \"config\": {{\"clients\": {}, \"senders\": {}, \"rate\": {}, \"size\": {}, "
       "\"binary\": {}, \"duration_s\": {}, \"warmup_s\": {}, \"threads\": {}, \"deflate\": {}, "
@@ -224,6 +267,7 @@ std::string to_json(const RunResult& r, const Figures& f) {
   s += fmt::format("  \"expected_deliveries\": {},\n  \"lost\": {},\n  \"loss_pct\": {:.6f},\n",
                    r.expected, f.lost, f.loss_pct);
   s += fmt::format("  \"unstamped\": {},\n  \"stale_own\": {},\n", t.foreign, t.stale_own);
+  if (r.scenario == "cluster") s += cluster_json(r);
   s += "  \"latency_ms\": {";
   for (double p : kPercentiles)
     s += fmt::format("\"p{}\": {:.4f}, ", p, ms(h.percentile(p)));

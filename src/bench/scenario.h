@@ -90,7 +90,8 @@ std::unique_ptr<Scenario> make_scenario(std::string_view name, const BenchConfig
 Result<std::unique_ptr<ClientFactory>> make_client_factory(const Scenario& scenario,
                                                            const BenchConfig& config);
 
-inline constexpr std::string_view kScenarioNames = "connect, fanout, echo, raw-chat, raw-echo";
+inline constexpr std::string_view kScenarioNames =
+    "connect, fanout, cluster, echo, raw-chat, raw-echo";
 
 // Per protocol (raw_scenarios.cpp, sio_scenarios.cpp); make_scenario asks each in turn.
 std::unique_ptr<Scenario> make_raw_scenario(std::string_view name, const BenchConfig& config);

@@ -7,11 +7,18 @@
 //          every member (the sender too, which is what paces a closed loop): `connected`
 //          deliveries per message, counted at the receivers.
 // echo:    every client emits e(stamp) with an ack, `window` in flight each; one ack per emit.
+// cluster: fanout over several nodes sharing an adapter (--target given once per node): the
+//          senders connect to the first node, the receivers round-robin to all of them
+//          (cluster_layout.h); deliveries are split into local (the sender's node) and remote
+//          (through the adapter), and each (receiver, sender) sequence is checked for exactly-once.
 // connect: clients connect in --steps steps and stay idle; the runner samples the target's RSS
 //          after each step (memory per idle connection) and times the connecting (rate).
 
 #include <algorithm>
+#include <deque>
+#include <vector>
 
+#include "bench/cluster_layout.h"
 #include "bench/scenario.h"
 #include "bench/sio_client.h"
 #include "bench/sio_packet.h"
@@ -26,6 +33,23 @@ class Fanout final : public Scenario {
  public:
   explicit Fanout(const BenchConfig& c) : senders_(c.senders) {}
   std::string_view name() const override { return "fanout"; }
+  std::unique_ptr<ScenarioWorker> make_worker(WorkerEnv env) const override {
+    return make_stamped_worker(env, false);
+  }
+  uint64_t receivers_per_message(uint64_t connected) const override { return connected; }
+  uint64_t sender_count(uint64_t connected) const override {
+    return std::min<uint64_t>(senders_, connected);
+  }
+  bool socketio() const override { return true; }
+
+ private:
+  uint32_t senders_;
+};
+
+class Cluster final : public Scenario {
+ public:
+  explicit Cluster(const BenchConfig& c) : senders_(c.senders) {}
+  std::string_view name() const override { return "cluster"; }
   std::unique_ptr<ScenarioWorker> make_worker(WorkerEnv env) const override {
     return make_stamped_worker(env, false);
   }
@@ -66,12 +90,17 @@ class Connect final : public Scenario {
 
 class SioClientFactory final : public ClientFactory {
  public:
-  SioClientFactory(const Target& t, const BenchConfig& c) : target_(t.addr) {
-    const bool fanout = c.scenario == "fanout";
-    ws_options_.host_header = t.host_header;
-    ws_options_.path = socketio_path(t.path, fanout ? "room=" + c.room : "");
-    ws_options_.handshake_timeout_ms = c.handshake_timeout_ms;
-    ws_options_.upper_handshake = true;
+  SioClientFactory(const std::vector<Target>& targets, const BenchConfig& c)
+      : senders_(c.senders), cluster_(c.scenario == "cluster") {
+    const bool fanout = c.scenario == "fanout" || cluster_;
+    for (const Target& t : targets) {
+      PerTarget& p = targets_.emplace_back();
+      p.addr = t.addr;
+      p.ws.host_header = t.host_header;
+      p.ws.path = socketio_path(t.path, fanout ? "room=" + c.room : "");
+      p.ws.handshake_timeout_ms = c.handshake_timeout_ms;
+      p.ws.upper_handshake = true;
+    }
     sio_options_.nsp = c.nsp;
     if (fanout) {
       sio_options_.event = "b";
@@ -84,21 +113,29 @@ class SioClientFactory final : public ClientFactory {
   }
   Result<BenchClient*> connect(net::Loop& loop, const sockaddr_in& source, uint32_t id,
                                ClientEvents& events) override {
-    auto r = SioClient::connect(loop, source, target_, ws_options_, sio_options_, events, id);
+    const uint32_t n = static_cast<uint32_t>(targets_.size());
+    const PerTarget& t = targets_[cluster_ ? cluster_target_of(id, senders_, n) : 0];
+    auto r = SioClient::connect(loop, source, t.addr, t.ws, sio_options_, events, id);
     if (!r) return r.error();
     return static_cast<BenchClient*>(r.value());
   }
 
  private:
-  sockaddr_in target_;
-  WsClientOptions ws_options_;    // shared by every client (held by reference)
-  SioClientOptions sio_options_;  // likewise
+  struct PerTarget {
+    sockaddr_in addr{};
+    WsClientOptions ws;  // shared by every client of the target (held by reference)
+  };
+  uint32_t senders_;
+  bool cluster_;
+  std::deque<PerTarget> targets_;  // a deque: the options' addresses never move
+  SioClientOptions sio_options_;   // likewise
 };
 
 }  // namespace
 
 std::unique_ptr<Scenario> make_sio_scenario(std::string_view name, const BenchConfig& config) {
   if (name == "fanout") return std::make_unique<Fanout>(config);
+  if (name == "cluster") return std::make_unique<Cluster>(config);
   if (name == "echo") return std::make_unique<Echo>();
   if (name == "connect") return std::make_unique<Connect>();
   return nullptr;
@@ -112,9 +149,16 @@ Result<std::unique_ptr<ClientFactory>> make_sio_client_factory(const BenchConfig
       config.room.find_first_of("&#% ") != std::string::npos) {
     return Error{Errc::kInvalidArgument, "--room/--nsp: plain text only"};
   }
-  auto target = parse_target(config.target);
-  if (!target) return target.error();
-  return std::unique_ptr<ClientFactory>(std::make_unique<SioClientFactory>(target.value(), config));
+  if (!config.more_targets.empty() && config.scenario != "cluster") {
+    return Error{Errc::kInvalidArgument, "only the cluster scenario takes several --target"};
+  }
+  std::vector<Target> targets;
+  for (size_t i = 0; i <= config.more_targets.size(); ++i) {
+    auto target = parse_target(i == 0 ? config.target : config.more_targets[i - 1]);
+    if (!target) return target.error();
+    targets.push_back(std::move(target.value()));
+  }
+  return std::unique_ptr<ClientFactory>(std::make_unique<SioClientFactory>(targets, config));
 }
 
 std::unique_ptr<Scenario> make_scenario(std::string_view name, const BenchConfig& config) {

@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench/cluster_layout.h"
 #include "bench/stamp.h"
 
 namespace sb::bench {
@@ -18,6 +19,12 @@ class StampedMessageWorker final : public ScenarioWorker {
         scratch_(env.config.size) {
     const uint32_t total = everyone_sends ? env.config.clients : env.config.senders;
     total_senders_ = std::max<uint32_t>(total, 1);
+    if (env.config.scenario == "cluster") {
+      cluster_targets_ = static_cast<uint32_t>(1 + env.config.more_targets.size());
+      // One slot per (client of this loop, sender): bounded by clients / loops × senders.
+      const auto loops = static_cast<uint32_t>(std::max(env.loop_count, 1));
+      last_seq_.assign(size_t{env.config.clients / loops + 1} * env.config.senders, 0);
+    }
   }
 
   void on_open(BenchClient& c) override {
@@ -42,10 +49,12 @@ class StampedMessageWorker final : public ScenarioWorker {
     }
     const uint64_t now = monotonic_ns();
     ++env_.stats.delivered;
-    if (stamp->send_ns >= window_.start && stamp->send_ns < window_.end) {
+    const bool in_window = stamp->send_ns >= window_.start && stamp->send_ns < window_.end;
+    if (in_window) {
       ++env_.stats.delivered_in_window;
       env_.stats.latency.record(now - stamp->send_ns);
     }
+    if (cluster_targets_ > 0) track_cluster(c.id(), *stamp, in_window, now);
     if (!closed_loop() || stamp->sender != c.id()) return;
     auto it = slot_of_.find(c.id());
     if (it == slot_of_.end()) return;
@@ -99,6 +108,26 @@ class StampedMessageWorker final : public ScenarioWorker {
   };
 
   bool closed_loop() const { return env_.config.rate <= 0; }
+
+  // Local vs remote latency, and the per-(receiver, sender) sequence check: a sender's messages
+  // reach each receiver in order through one node (and one Redis channel), so any seq that is
+  // not above the last one seen is a duplicate (or a reordering), and a jump is a gap.
+  void track_cluster(uint32_t receiver, const Stamp& st, bool in_window, uint64_t now) {
+    if (in_window) {
+      const bool local = cluster_target_of(receiver, env_.config.senders, cluster_targets_) == 0;
+      (local ? env_.stats.latency_local : env_.stats.latency_remote).record(now - st.send_ns);
+    }
+    const size_t row = receiver / static_cast<uint32_t>(std::max(env_.loop_count, 1));
+    const size_t slot = row * env_.config.senders + st.sender;
+    if (st.sender >= env_.config.senders || slot >= last_seq_.size()) return;
+    uint64_t& last = last_seq_[slot];
+    if (st.seq <= last) {
+      ++env_.stats.duplicates;
+      return;
+    }
+    if (st.seq > last + 1) env_.stats.gaps += st.seq - last - 1;
+    last = st.seq;
+  }
   bool is_sender(uint32_t id) const { return everyone_sends_ || id < env_.config.senders; }
 
   void fill(Sender& s, uint64_t now) {
@@ -127,6 +156,8 @@ class StampedMessageWorker final : public ScenarioWorker {
   uint64_t pace_origin_ = 0;
   uint64_t paced_sent_ = 0;
   size_t next_sender_ = 0;
+  uint32_t cluster_targets_ = 0;    // cluster scenario: number of nodes (0: not cluster)
+  std::vector<uint64_t> last_seq_;  // cluster: [client row × senders + sender] → last seq
 };
 
 class IdleWorker final : public ScenarioWorker {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engineio/packet.h"
 #include "ws/deflate.h"
@@ -48,6 +49,10 @@ struct Options {
   CookieOptions cookie;
   /// Written into every sid (decode_sid) so a balancer, or another node, knows the owner.
   uint16_t node_id = 0;
+  /// Peer IPs of the balancers in front of this node (exact match). A handshake from one of
+  /// them records the client address the balancer appended to X-Forwarded-For (the last
+  /// entry: earlier ones are whatever the client claimed); from anyone else, the peer IP.
+  std::vector<std::string> trusted_proxies;
 
   // --- beyond Node's option set ---
   /// gzip/deflate polling responses of at least this many bytes when the client accepts it.

@@ -16,6 +16,27 @@
 namespace sb::engineio {
 namespace {
 
+// The client's address as a trusted balancer reports it: the last X-Forwarded-For entry is the
+// one the balancer itself appended (the peer it saw); anything before it came from the client.
+std::string client_address(std::string peer, const http::Request& req,
+                           const std::vector<std::string>& trusted) {
+  bool from_trusted = false;
+  for (const std::string& t : trusted)
+    from_trusted = from_trusted || t == peer;
+  if (!from_trusted) return peer;
+  std::string_view xff;
+  for (const http::Header& h : req.headers())
+    if (http::iequals(h.name, "x-forwarded-for")) xff = h.value;  // the last header wins
+  if (xff.empty()) return peer;
+  const size_t comma = xff.rfind(',');
+  std::string_view last = comma == std::string_view::npos ? xff : xff.substr(comma + 1);
+  while (!last.empty() && (last.front() == ' ' || last.front() == '\t'))
+    last.remove_prefix(1);
+  while (!last.empty() && (last.back() == ' ' || last.back() == '\t'))
+    last.remove_suffix(1);
+  return last.empty() ? peer : std::string(last);
+}
+
 constexpr std::string_view kPayloadType = "text/plain; charset=UTF-8";
 
 // Request headers kept in HandshakeInfo (the rest is not copied).
@@ -140,7 +161,8 @@ void Server::attach(http::Router& router, net::LoopGroup& loops, const http::Cor
       options_.path,
       {Method::kGet, Method::kHead, Method::kPost, Method::kPut, Method::kDelete, Method::kOptions,
        Method::kPatch},
-      [this](http::Exchange& ex) { handle(ex); }, options_.max_http_buffer_size);
+      [this](http::Exchange& ex) { handle(ex); }, options_.max_http_buffer_size,
+      [this](const http::Request& req, net::Connection& c) { return on_post_head(req, c); });
 }
 
 Server::PerLoop& Server::local(net::Loop& loop) const {
@@ -182,6 +204,15 @@ std::string Server::cookie_header(std::string_view sid) const {
 void Server::handle(http::Exchange& ex) {
   const http::Request& req = ex.request();
   const EngineQuery q = parse_engine_query(req.target);
+  if (req.method == http::Method::kPost && q.sid) {
+    // This POST's body is complete: it is no longer in flight, whatever the answer below
+    // (on_post_head marked it).
+    PerLoop& pl = local(ex.connection().loop());
+    auto it = pl.posts_in_flight.find(*q.sid);
+    if (it != pl.posts_in_flight.end() && it->second == ex.connection().id()) {
+      pl.posts_in_flight.erase(it);
+    }
+  }
   const bool upgrade = req.upgrade && req.header("upgrade").has_value();
   auto refuse = [&](ErrorCode code) {
     if (upgrade) {
@@ -226,24 +257,34 @@ Socket& Server::create_socket(PerLoop& pl, std::string sid, Transport t, http::E
   const http::Request& req = ex.request();
   HandshakeInfo info;
   info.url.assign(req.target);
+  // Counted first so each vector is one exact allocation: these live as long as the session
+  // (idle memory per connection), and growing by doubling would leave up to half unused.
+  size_t params = 0;
+  for_each_query_param(req.target, [&params](std::string_view, std::string_view) { ++params; });
+  info.query.reserve(params);
   for_each_query_param(req.target, [&info](std::string_view k, std::string_view v) {
     info.query.emplace_back(std::string(k), std::string(v));
   });
+  auto kept_name = [](std::string_view name) -> std::string_view {
+    for (std::string_view kept : kKeptHeaders)
+      if (http::iequals(name, kept)) return kept;
+    return {};
+  };
+  size_t kept_count = 0;
+  for (const http::Header& h : req.headers())
+    kept_count += kept_name(h.name).empty() ? 0 : 1;
+  info.headers.reserve(kept_count);
   for (const http::Header& h : req.headers()) {
-    for (std::string_view kept : kKeptHeaders) {
-      if (http::iequals(h.name, kept)) {
-        info.headers.emplace_back(std::string(kept), std::string(h.value));
-        break;
-      }
-    }
+    const std::string_view kept = kept_name(h.name);
+    if (!kept.empty()) info.headers.emplace_back(std::string(kept), std::string(h.value));
   }
-  info.address = ex.connection().peer_ip();
+  info.address = client_address(ex.connection().peer_ip(), req, options_.trusted_proxies);
   info.issued_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count());
-  auto s = std::make_unique<Socket>(*this, *pl.loop, sid, t, std::move(info));
+  auto s = std::make_unique<Socket>(*this, *pl.loop, std::move(sid), t, std::move(info));
   Socket& ref = *s;
-  pl.sessions.emplace(std::move(sid), std::move(s));
+  pl.sessions.emplace(ref.sid(), std::move(s));
   auto& m = eio_metrics();
   m.active.add(1);
   m.opened[t == Transport::kPolling ? 0 : 1].inc();
@@ -306,6 +347,39 @@ void Server::handle_polling(http::Exchange& ex, const std::string& sid, int owne
   });
 }
 
+// Node refuses a POST while another one's body is being read ("data request overlap from
+// client": 400 without a body, the session closes with "transport error"). Our HTTP layer reads
+// the whole body before the handler, so the overlap is caught here, at head time. Only a session
+// of this loop can be checked (another loop's is not ours to touch): a POST that arrived on
+// another loop is checked by its owner when its body is handed over (serve_polling).
+http::HeadVerdict Server::on_post_head(const http::Request& req, net::Connection& c) {
+  if (req.method != http::Method::kPost) return {};
+  const EngineQuery q = parse_engine_query(req.target);
+  if (q.duplicate || !q.sid || q.sid->empty()) return {};  // answered by handle()
+  PerLoop& pl = local(c.loop());
+  Socket* s = find(*pl.loop, *q.sid);
+  if (s == nullptr || s->transport() != Transport::kPolling) return {};
+  http::HeadVerdict v;
+  if (pl.posts_in_flight.find(*q.sid) != pl.posts_in_flight.end()) {
+    s->finish("transport error", PacketType::kClose);
+    v.refuse = http::Response{400, {}, {}, {}, std::nullopt};
+    return v;
+  }
+  pl.posts_in_flight.emplace(*q.sid, c.id());
+  // The connection closed before the body was complete (client gone, body timeout): Node
+  // closes the session ("data request connection closed prematurely").
+  v.on_abort = [this, &pl, sid = *q.sid, id = c.id()] {
+    auto it = pl.posts_in_flight.find(sid);
+    if (it == pl.posts_in_flight.end() || it->second != id) return;
+    pl.posts_in_flight.erase(it);
+    if (!on_loop_thread(*pl.loop)) return;  // the loop is being torn down
+    if (Socket* session = find(*pl.loop, sid)) {
+      session->finish("transport error", PacketType::kClose);
+    }
+  };
+  return v;
+}
+
 std::optional<PollReply> Server::serve_polling(PerLoop& pl, std::string_view sid,
                                                const PollCall& call, std::string_view body) {
   Socket* s = find(*pl.loop, sid);
@@ -318,6 +392,12 @@ std::optional<PollReply> Server::serve_polling(PerLoop& pl, std::string_view sid
   if (!call.eio4) return PollReply::error(ErrorCode::kBadRequest);
   if (call.method == http::Method::kGet) return s->on_get(call.waiter);
   if (call.method == http::Method::kPost) {
+    if (pl.posts_in_flight.count(std::string(sid)) != 0) {
+      // Another POST's body is still streaming on this loop (this one was handed over from
+      // another loop, whose head hook cannot see the session): Node's overlap answer.
+      s->finish("transport error", PacketType::kClose);
+      return PollReply::empty(400);
+    }
     PollReply r = s->on_post(body, call.octet_stream);
     r.xss_header = call.waiter.xss_header && r.kind == PollReply::Kind::kOk;
     return r;

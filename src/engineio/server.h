@@ -67,10 +67,6 @@ class Server {
  private:
   friend class Socket;
   friend class WsBridge;
-  struct SvHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   struct PerLoop;
   /// A polling request handed to the session's owner loop.
   struct PollCall {
@@ -87,6 +83,8 @@ class Server {
   void handle_polling(http::Exchange& ex, const std::string& sid, int owner, bool eio4,
                       bool polling);
   void handle_handshake_polling(http::Exchange& ex);
+  /// The route's head hook: marks a POST whose body is streaming, refuses an overlapping one.
+  http::HeadVerdict on_post_head(const http::Request& req, net::Connection& c);
   void handle_upgrade(http::Exchange& ex, const std::string* sid, bool eio4);
   /// Runs a polling request against a session of this loop: the answer, or nullopt for a GET
   /// parked in the session.
@@ -120,9 +118,15 @@ class Server {
 // Loop-thread state of the server on one loop.
 struct Server::PerLoop {
   net::Loop* loop = nullptr;
-  std::unordered_map<std::string, std::unique_ptr<Socket>, SvHash, std::equal_to<>> sessions;
+  // Keyed by a view of the socket's own sid (a Socket never moves; its sid never changes).
+  std::unordered_map<std::string_view, std::unique_ptr<Socket>> sessions;
   std::unordered_map<uint64_t, http::PendingResponse> parked;  // GETs (and remote POSTs)
   uint64_t next_park_id = 1;
+  /// sid → connection id of the POST whose body is being read for that session (Node's
+  /// `dataReq`): only POSTs that arrive on the session's own loop, and only until their handler
+  /// runs or their connection closes. A POST handed over from another loop is checked against
+  /// it (see on_post_head).
+  std::unordered_map<std::string, uint64_t> posts_in_flight;
   /// Every Engine.IO WebSocket accepted by this loop, by key (relayed ones are looked up here
   /// when the owner's frames arrive). Owning: a binding is freed when its WebSocket closes, or
   /// with the server when the loop was destroyed with the WebSocket still open.

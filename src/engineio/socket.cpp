@@ -372,7 +372,8 @@ bool Socket::attach_probe(std::unique_ptr<WsLink> link) {
   if (state_ != State::kOpen || ws_ || probe_ || upgraded_ || !o.allow_upgrades) return false;
   probe_ = std::move(link);
   probed_ = false;
-  loop_.timers().arm(upgrade_timer_, o.upgrade_timeout_ms, [this] {
+  if (!upgrade_timer_) upgrade_timer_ = std::make_unique<net::Timer>();
+  loop_.timers().arm(*upgrade_timer_, o.upgrade_timeout_ms, [this] {
     SB_LOG_DEBUG("engineio {}: upgrade not completed in time", sid_);
     abort_probe();
   });
@@ -423,7 +424,7 @@ void Socket::on_probe_packet(const Packet& p) {
 }
 
 void Socket::complete_upgrade() {
-  upgrade_timer_.cancel();
+  upgrade_timer_.reset();    // not in its own callback: a WebSocket message brought us here
   if (get_) reply_get("6");  // discard the polling transport
   ws_ = std::move(probe_);
   probed_ = false;
@@ -448,7 +449,7 @@ void Socket::complete_upgrade() {
 }
 
 void Socket::abort_probe() {
-  upgrade_timer_.cancel();
+  if (upgrade_timer_) upgrade_timer_->cancel();
   probed_ = false;
   if (probe_) {
     std::unique_ptr<WsLink> p = std::move(probe_);
@@ -460,7 +461,7 @@ void Socket::on_ws_closed(uint64_t key, bool error) {
   if (probe_ && probe_->key() == key) {
     probe_.reset();
     probed_ = false;
-    upgrade_timer_.cancel();
+    if (upgrade_timer_) upgrade_timer_->cancel();
     return;
   }
   if (ws_ && ws_->key() == key) {
@@ -475,7 +476,7 @@ void Socket::finish(std::string_view reason, PacketType get_answer) {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   heartbeat_.cancel();
-  upgrade_timer_.cancel();
+  if (upgrade_timer_) upgrade_timer_->cancel();
   if (probe_) {
     std::unique_ptr<WsLink> p = std::move(probe_);
     p->close();

@@ -17,23 +17,25 @@ std::string MethodSet::allow_header() const {
 }
 
 void Router::add(std::string path, MethodSet methods, RouteHandler handler,
-                 std::optional<size_t> max_body_bytes) {
+                 std::optional<size_t> max_body_bytes, HeadHook on_head) {
   auto r = std::make_unique<Route>();
   r->path = std::move(path);
   r->methods = methods;
   r->handler = std::move(handler);
   r->max_body_bytes = max_body_bytes;
+  r->on_head = std::move(on_head);
   insert(std::move(r));
 }
 
 void Router::add_prefix(std::string prefix, MethodSet methods, RouteHandler handler,
-                        std::optional<size_t> max_body_bytes) {
+                        std::optional<size_t> max_body_bytes, HeadHook on_head) {
   auto r = std::make_unique<Route>();
   r->path = std::move(prefix);
   r->prefix = true;
   r->methods = methods;
   r->handler = std::move(handler);
   r->max_body_bytes = max_body_bytes;
+  r->on_head = std::move(on_head);
   insert(std::move(r));
 }
 

@@ -17,7 +17,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/unique_function.h"
 #include "http/request.h"
+#include "http/response.h"
+
+namespace sb::net {
+class Connection;
+}
 
 namespace sb::http {
 
@@ -49,12 +55,32 @@ inline constexpr MethodSet kGetHead{Method::kGet, Method::kHead};
 /// the Exchange, now or later (Exchange::defer), or takes the connection over (Exchange::upgrade).
 using RouteHandler = std::function<void(Exchange&)>;
 
+/// What a route's head hook decides about a request whose head is complete and whose body has
+/// not been read yet.
+struct HeadVerdict {
+  /// Set: answer this instead of reading the body; the connection is closed after it, because
+  /// the rest of the body may still be on its way. Its views must outlive the hook call.
+  std::optional<Response> refuse;
+  /// Runs on the connection's loop if the request ends without reaching the handler: the
+  /// connection closed mid-body (client gone, body timeout) or was torn down with its loop (then
+  /// on whatever thread destroys the loop). Never runs once the handler was called.
+  UniqueFunction<void()> on_abort;
+};
+
+/// Called on the connection's loop once per request matched to the route, as soon as its head
+/// is complete (after the 413/417 checks, before any body byte is awaited; CORS preflights
+/// excluded). Lets a route refuse a request by its head, or keep track of a request whose body
+/// is still streaming (Engine.IO: one POST at a time per session). The request's views are valid
+/// during the call only.
+using HeadHook = std::function<HeadVerdict(const Request&, net::Connection&)>;
+
 struct Route {
   std::string path;  // exact path, or prefix for prefix routes
   bool prefix = false;
   MethodSet methods;
   std::optional<size_t> max_body_bytes;  // unset: ServerOptions::max_body_bytes
   RouteHandler handler;
+  HeadHook on_head;   // optional
   std::string allow;  // precomputed Allow header value
 };
 
@@ -75,10 +101,10 @@ class Router {
   /// Exact-path route. Throws std::invalid_argument (start-up only) for a path not starting with
   /// '/', an empty method set, or a duplicate.
   void add(std::string path, MethodSet methods, RouteHandler handler,
-           std::optional<size_t> max_body_bytes = std::nullopt);
+           std::optional<size_t> max_body_bytes = std::nullopt, HeadHook on_head = {});
   /// Prefix route: matches every path starting with `prefix` ("/socket.io/", "/" for static files).
   void add_prefix(std::string prefix, MethodSet methods, RouteHandler handler,
-                  std::optional<size_t> max_body_bytes = std::nullopt);
+                  std::optional<size_t> max_body_bytes = std::nullopt, HeadHook on_head = {});
 
   RouteMatch match(std::string_view path, Method method) const;
   size_t size() const { return exact_.size() + prefixes_.size(); }

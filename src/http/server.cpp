@@ -82,7 +82,10 @@ class Session final : public net::ConnectionHandler {
         parser_(ParserLimits{opts_.max_header_bytes, opts_.max_headers}) {
     arm(TimerKind::kHeader);
   }
-  ~Session() override { abandon_pending(); }
+  ~Session() override {
+    abandon_pending();
+    abort_body();
+  }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -103,6 +106,7 @@ class Session final : public net::ConnectionHandler {
   size_t drain(std::string_view data);
   void dispatch(const Request& req, const RouteMatch& m);
   void reject(uint16_t status, std::string_view reason);
+  bool run_head_hook(const Request& req, const RouteMatch& m);
   void send(const Response& r, std::string_view cors_origin,
             net::CloseReason reason = net::CloseReason::kLocal);
   void stash(std::string_view data);
@@ -112,6 +116,7 @@ class Session final : public net::ConnectionHandler {
   void disarm();
   void on_timeout();
   void abandon_pending();
+  void abort_body();
 
   const HttpServer& server_;
   const ServerOptions& opts_;
@@ -127,6 +132,9 @@ class Session final : public net::ConnectionHandler {
   std::string_view cors_origin_;  // valid during dispatch only
   std::string pending_origin_;    // the CORS origin of a deferred answer
   PendingState* pending_ = nullptr;
+  // The head hook's abort callback for the request whose body is awaited (or about to be
+  // dispatched); dropped when the handler runs, called when the connection closes before.
+  UniqueFunction<void()> body_abort_;
   // Bytes that arrived while an answer was pending. The loop does not re-present its unconsumed
   // input when reading resumes, so the session keeps them itself (rare: clients do not pipeline
   // behind a long-poll).
@@ -190,6 +198,8 @@ size_t Session::drain(std::string_view data) {
       reject(status::kExpectationFailed, "unsupported expectation");
       return data.size();
     }
+    // First sight of this head (a body still awaited is not re-announced when it completes).
+    if (state_ == State::kHead && !run_head_hook(req, m)) return data.size();
     const size_t total = req.head_size + static_cast<size_t>(length);
     if (rest.size() < total) {
       if (state_ == State::kHead) {  // first sight of this head
@@ -207,8 +217,30 @@ size_t Session::drain(std::string_view data) {
   return state_ == State::kClosed ? data.size() : consumed;
 }
 
+// Gives the route's head hook its say before the body is awaited. False: the request was refused
+// (answered, connection closing).
+bool Session::run_head_hook(const Request& req, const RouteMatch& m) {
+  if (m.kind != RouteMatch::Kind::kFound || !m.route->on_head) return true;
+  const Cors& cors = server_.cors();
+  if (cors.enabled() && Cors::is_preflight(req))
+    return true;  // answered by dispatch, not the route
+  HeadVerdict v = m.route->on_head(req, conn_);
+  if (!v.refuse) {
+    body_abort_ = std::move(v.on_abort);
+    return true;
+  }
+  // The body may still be streaming: it is never read, so the connection cannot be reused.
+  keep_alive_ = false;
+  http10_ = req.version_minor == 0;
+  head_only_ = req.method == Method::kHead;
+  const std::string_view origin = cors.enabled() ? req.header("origin").value_or("") : "";
+  send(*v.refuse, origin);
+  return false;
+}
+
 void Session::dispatch(const Request& req, const RouteMatch& m) {
   disarm();
+  body_abort_ = {};  // the request completed: the handler takes it from here
   keep_alive_ = req.keep_alive;
   http10_ = req.version_minor == 0;
   head_only_ = req.method == Method::kHead;
@@ -376,6 +408,14 @@ void Session::on_close(net::Connection& /*c*/, net::CloseReason /*reason*/) {
   disarm();
   state_ = State::kClosed;
   abandon_pending();
+  abort_body();
+}
+
+void Session::abort_body() {
+  if (!body_abort_) return;
+  UniqueFunction<void()> cb = std::move(body_abort_);
+  body_abort_ = {};
+  cb();
 }
 
 void Session::abandon_pending() {

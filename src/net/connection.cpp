@@ -64,7 +64,27 @@ void ConnectionHandler::on_shutdown(Connection& c) {
 }
 
 Connection::Connection(Loop& loop, int fd, uint64_t id, const sockaddr_storage& peer)
-    : loop_(loop), fd_(fd), id_(id), peer_(peer) {}
+    : loop_(loop), fd_(fd), id_(id) {
+  if (peer.ss_family == AF_INET) {
+    std::memcpy(&peer_.v4, &peer, sizeof(sockaddr_in));
+  } else if (peer.ss_family == AF_INET6) {
+    std::memcpy(&peer_.v6, &peer, sizeof(sockaddr_in6));
+  } else {
+    peer_.sa.sa_family = peer.ss_family;
+  }
+}
+
+sockaddr_storage Connection::peer() const {
+  sockaddr_storage out{};
+  if (peer_.sa.sa_family == AF_INET) {
+    std::memcpy(&out, &peer_.v4, sizeof(sockaddr_in));
+  } else if (peer_.sa.sa_family == AF_INET6) {
+    std::memcpy(&out, &peer_.v6, sizeof(sockaddr_in6));
+  } else {
+    out.ss_family = peer_.sa.sa_family;
+  }
+  return out;
+}
 
 Connection::~Connection() {
   if (fd_ >= 0) ::close(fd_);
@@ -72,12 +92,10 @@ Connection::~Connection() {
 
 std::string Connection::peer_ip() const {
   char buf[INET6_ADDRSTRLEN] = {0};
-  if (peer_.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&peer_);
-    inet_ntop(AF_INET, &a->sin_addr, buf, sizeof(buf));
-  } else if (peer_.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&peer_);
-    inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof(buf));
+  if (peer_.sa.sa_family == AF_INET) {
+    inet_ntop(AF_INET, &peer_.v4.sin_addr, buf, sizeof(buf));
+  } else if (peer_.sa.sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &peer_.v6.sin6_addr, buf, sizeof(buf));
   }
   return buf;
 }
@@ -240,7 +258,8 @@ bool Connection::flush() {
     state_ = State::kLingering;
     reading_paused_ = false;
     update_events();
-    loop_.timers().arm(linger_timer_, loop_.options().linger_ms,
+    if (!linger_timer_) linger_timer_ = std::make_unique<Timer>();
+    loop_.timers().arm(*linger_timer_, loop_.options().linger_ms,
                        [this] { begin_close(close_reason_, false); });
   }
   return true;
@@ -312,7 +331,7 @@ void Connection::begin_close(CloseReason reason, bool graceful) {
     state_ = State::kDead;
     drop_queue();
     timer_.cancel();
-    linger_timer_.cancel();
+    if (linger_timer_) linger_timer_->cancel();
     loop_.retire(this);
   }
 }

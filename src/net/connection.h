@@ -73,7 +73,8 @@ class Connection {
   uint64_t id() const { return id_; }
   Loop& loop() const { return loop_; }
   int fd() const { return fd_; }
-  const sockaddr_storage& peer() const { return peer_; }
+  /// The peer's address (a copy: only the IPv4/IPv6 part is kept per connection).
+  sockaddr_storage peer() const;
   std::string peer_ip() const;
   bool open() const { return state_ == State::kOpen; }
 
@@ -134,14 +135,20 @@ class Connection {
   int fd_;
   uint64_t id_;
   size_t slot_ = 0;  // position in the loop's connection list
-  sockaddr_storage peer_;
+  // The peer address, IPv4 or IPv6 (AF_UNIX peers keep only the family): 28 bytes instead of
+  // a 128-byte sockaddr_storage per connection.
+  union PeerAddr {
+    sockaddr sa;
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  } peer_{};
   std::unique_ptr<ConnectionHandler> handler_;
   std::vector<Chunk> queue_;  // outbound chunks; [qhead_, end) are pending
   size_t qhead_ = 0;
   size_t queued_ = 0;           // bytes pending in queue_
   std::vector<uint8_t> spill_;  // unconsumed input (a partial frame or request)
   Timer timer_;
-  Timer linger_timer_;
+  std::unique_ptr<Timer> linger_timer_;  // only while lingering (allocated then): idle saves 64 B
   State state_ = State::kOpen;
   CloseReason close_reason_ = CloseReason::kLocal;
   bool dirty_ = false;       // on the loop's flush list this turn

@@ -73,9 +73,6 @@ Result<uint16_t> LoopGroup::listen(const std::string& host, uint16_t port,
 }
 
 void LoopGroup::start() {
-  // spdlog builds its registry lazily inside the shared library, which TSan cannot see synchronise;
-  // touching it here, before any loop thread exists, makes the first log line race-free.
-  (void)spdlog::default_logger_raw();
   for (auto& loop : loops_) {
     Loop* l = loop.get();
     threads_.emplace_back([l] { l->run(); });

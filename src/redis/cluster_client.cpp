@@ -1,5 +1,6 @@
 #include "redis/cluster_client.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/log.h"
@@ -109,6 +110,12 @@ void ClusterClient::stop() {
   if (stopped_) return;
   stopped_ = true;
   refresh_timer_.cancel();
+  refresh_timeout_.cancel();
+  std::vector<std::shared_ptr<Request>> parked = std::move(parked_);
+  parked_.clear();
+  for (auto& req : parked) {
+    if (req->cb) req->cb(Reply::error("ERR client stopped"));
+  }
   for (size_t i = 0; i < nodes_.size(); ++i) {
     // Index access: a callback run by stop() may add nodes (a redirect) — it sees stopped_.
     nodes_[i]->cmd->stop();
@@ -154,6 +161,7 @@ int ClusterClient::node_for(const std::string& host, uint16_t port) {
     }
     // A master lost may mean a failover: look at the map again soon.
     if (!up) schedule_refresh(options_.node.reconnect_min_ms);
+    if (up) flush_parked();
     update_state();
   });
   if (started_ && !stopped_) n->cmd->start();
@@ -203,8 +211,27 @@ void ClusterClient::command(std::string_view key, std::initializer_list<std::str
   command(key, std::span<const std::string_view>(argv.begin(), argv.size()), std::move(cb));
 }
 
+bool ClusterClient::node_down(int node) const {
+  const Client& c = *nodes_[static_cast<size_t>(node)]->cmd;
+  // Not connected after having been (or having failed): not merely still connecting.
+  return !c.connected() && (c.stats().disconnects > 0 || c.stats().connect_failures > 0);
+}
+
+// A command for a node whose connection is down is parked here, not queued in that node's
+// client: if the node is gone for good, a failover gives its slots to another master, and the
+// next slot map sends the command there ("commands fail over when the map refreshes").
 void ClusterClient::send(const std::shared_ptr<Request>& req, int node, bool asking) {
   req->node = node;
+  if (!asking && node_down(node)) {
+    if (parked_.size() >= options_.node.max_pending_commands) {
+      loop_.defer([req] {
+        if (req->cb) req->cb(Reply::error("ERR queue full"));
+      });
+      return;
+    }
+    parked_.push_back(req);
+    return;
+  }
   Client& c = *nodes_[static_cast<size_t>(node)]->cmd;
   // ASKING and the command are consecutive on one connection (pipelined or queued together).
   if (asking) c.command({"ASKING"});
@@ -237,6 +264,17 @@ void ClusterClient::on_result(const std::shared_ptr<Request>& req, const Reply& 
   if (req->cb) req->cb(r);
 }
 
+void ClusterClient::flush_parked() {
+  if (parked_.empty() || stopped_) return;
+  std::vector<std::shared_ptr<Request>> parked = std::move(parked_);
+  parked_.clear();
+  for (auto& req : parked) {
+    int node = slots_[req->slot];
+    if (node < 0) node = req->node;
+    send(req, node, false);  // parks again if that owner is still down
+  }
+}
+
 void ClusterClient::command_on_masters(std::span<const std::string_view> argv,
                                        UniqueFunction<void(std::vector<Reply>)> cb) {
   struct Gather {
@@ -256,9 +294,17 @@ void ClusterClient::command_on_masters(std::span<const std::string_view> argv,
     });
     return;
   }
-  for (auto& n : nodes_) {
-    if (!n->master) continue;
-    n->cmd->command(argv, [g](const Reply& r) {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = *nodes_[i];
+    if (!n.master) continue;
+    if (node_down(static_cast<int>(i))) {
+      loop_.defer([g] {
+        g->replies.push_back(Reply::error("ERR node down"));
+        if (--g->left == 0 && g->cb) g->cb(std::move(g->replies));
+      });
+      continue;
+    }
+    n.cmd->command(argv, [g](const Reply& r) {
       g->replies.push_back(r);
       if (--g->left == 0 && g->cb) g->cb(std::move(g->replies));
     });
@@ -286,17 +332,30 @@ void ClusterClient::refresh() {
   for (size_t i = 0; i < nodes_.size() && pick < 0; ++i) {
     if (nodes_[i]->cmd->connected()) pick = static_cast<int>(i);
   }
-  if (pick < 0) pick = 0;
+  if (pick < 0) pick = static_cast<int>(refresh_pick_++ % nodes_.size());
   refreshing_ = true;
   ++refreshes_;
+  const uint64_t gen = ++refresh_gen_;
+  // A node that does not answer (down, its client queueing) must not stall every later
+  // refresh: past the timeout the answer is ignored and another node is asked.
+  loop_.timers().arm(refresh_timeout_, std::max<uint32_t>(options_.node.connect_timeout_ms, 100),
+                     [this, gen] {
+                       if (gen != refresh_gen_ || !refreshing_) return;
+                       refreshing_ = false;
+                       ++refresh_gen_;
+                       refresh();
+                     });
   nodes_[static_cast<size_t>(pick)]->cmd->command(
-      {"CLUSTER", "SLOTS"}, [this, pick](const Reply& r) {
+      {"CLUSTER", "SLOTS"}, [this, pick, gen](const Reply& r) {
+        if (gen != refresh_gen_) return;
+        refresh_timeout_.cancel();
         refreshing_ = false;
         if (stopped_) return;
         if (r.type != Reply::Type::kArray || r.elements.empty()) {
           SB_LOG_WARN("redis cluster: CLUSTER SLOTS from {}:{} failed: {}",
                       nodes_[static_cast<size_t>(pick)]->host,
                       nodes_[static_cast<size_t>(pick)]->port, to_string(r));
+          ++refresh_pick_;
           schedule_refresh(std::max<uint32_t>(options_.node.reconnect_min_ms, 100));
           return;
         }
@@ -338,6 +397,7 @@ void ClusterClient::apply_slots(const Reply& r, int asked) {
   map_ready_ = true;
   for (auto& [channel, node] : shard_channels_)
     place_subscription(channel, node);
+  flush_parked();
   update_state();
 }
 

@@ -52,9 +52,14 @@ class ClusterClient {
   void command(std::string_view key, std::span<const std::string_view> argv, ReplyCallback cb = {});
   void command(std::string_view key, std::initializer_list<std::string_view> argv,
                ReplyCallback cb = {});
-  /// Runs `argv` on every master; `cb` gets the replies (one per master, any order).
+  /// Runs `argv` on every master; `cb` gets the replies (one per master, any order). A master
+  /// whose connection was lost answers "ERR node down" at once rather than queueing the command
+  /// for a node that may never come back (a failover replaces it in the map).
   void command_on_masters(std::span<const std::string_view> argv,
                           UniqueFunction<void(std::vector<Reply>)> cb);
+
+  /// Commands waiting for their slot owner's connection (see send()).
+  size_t parked() const { return parked_.size(); }
 
   /// SPUBLISH to the owner of the channel's slot. `cb` gets the receiver count (or an error).
   void spublish(std::string_view channel, std::string_view payload, ReplyCallback cb = {});
@@ -82,6 +87,9 @@ class ClusterClient {
   int node_for(const std::string& host, uint16_t port);
   Client& subscriber(int node);
   void send(const std::shared_ptr<Request>& req, int node, bool asking);
+  /// Re-sends parked commands whose (current) slot owner is connected.
+  void flush_parked();
+  bool node_down(int node) const;
   void on_result(const std::shared_ptr<Request>& req, const Reply& r);
   void refresh();
   void schedule_refresh(uint32_t delay_ms);
@@ -102,7 +110,11 @@ class ClusterClient {
   uint64_t refreshes_ = 0;
   uint64_t redirects_ = 0;
   std::map<std::string, int, std::less<>> shard_channels_;  // channel → node carrying it (-1: none)
+  uint64_t refresh_gen_ = 0;  // a CLUSTER SLOTS answer after its timeout is ignored
+  size_t refresh_pick_ = 0;   // round-robin over nodes when none is connected
+  std::vector<std::shared_ptr<Request>> parked_;
   net::Timer refresh_timer_;
+  net::Timer refresh_timeout_;
   std::function<void(const PubSubMessage&)> on_message_;
   std::function<void(bool)> on_state_;
 };

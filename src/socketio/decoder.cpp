@@ -12,12 +12,13 @@ void Decoder::release_spent() {
   if (!spent_) return;
   spent_ = false;
   packet_ = Packet{};
-  spans_.clear();
-  ends_.clear();
-  blob_.clear();
-  header_.clear();
-  if (blob_.capacity() > kKeepCapacity) blob_ = {};
-  if (header_.capacity() > kKeepCapacity) header_ = {};
+  if (!bin_) return;
+  bin_->spans.clear();
+  bin_->ends.clear();
+  bin_->blob.clear();
+  bin_->header.clear();
+  if (bin_->blob.capacity() > kKeepCapacity) bin_->blob = {};
+  if (bin_->header.capacity() > kKeepCapacity) bin_->header = {};
 }
 
 void Decoder::reset() {
@@ -38,10 +39,12 @@ Result<const Packet*> Decoder::on_text(std::string_view text, bool padded) {
   if (packet_.attachment_count == 0) return &packet_;
   // Keep the header: the caller's buffer is gone by the time the attachments arrive. The
   // views are re-pointed at our copy by offset.
-  header_.assign(text);
+  if (!bin_) bin_ = std::make_unique<Binary>();
+  std::string& header = bin_->header;
+  header.assign(text);
   const auto rebase = [&](std::string_view v) {
     return v.empty() ? std::string_view{}
-                     : std::string_view(header_).substr(v.data() - text.data(), v.size());
+                     : std::string_view(header).substr(v.data() - text.data(), v.size());
   };
   packet_.nsp = packet_.nsp.data() >= text.data() && packet_.nsp.data() < text.data() + text.size()
                     ? rebase(packet_.nsp)
@@ -55,15 +58,16 @@ Result<const Packet*> Decoder::on_text(std::string_view text, bool padded) {
 Result<const Packet*> Decoder::on_binary(std::span<const uint8_t> bytes) {
   release_spent();
   if (awaiting_ == 0) return Error{Errc::kProtocol, "unexpected binary message"};
-  blob_.insert(blob_.end(), bytes.begin(), bytes.end());
-  ends_.push_back(blob_.size());
+  Binary& b = *bin_;  // set by the header (awaiting_ > 0)
+  b.blob.insert(b.blob.end(), bytes.begin(), bytes.end());
+  b.ends.push_back(b.blob.size());
   if (--awaiting_ > 0) return static_cast<const Packet*>(nullptr);
   size_t begin = 0;
-  for (size_t end : ends_) {
-    spans_.emplace_back(blob_.data() + begin, end - begin);
+  for (size_t end : b.ends) {
+    b.spans.emplace_back(b.blob.data() + begin, end - begin);
     begin = end;
   }
-  packet_.attachments = spans_;
+  packet_.attachments = b.spans;
   spent_ = true;
   return &packet_;
 }

@@ -28,13 +28,18 @@ InMemoryAdapter::~InMemoryAdapter() = default;
 
 void InMemoryAdapter::add_all(Socket& s, std::span<const std::string> rooms) {
   PerLoop& pl = local(s.loop());
-  for (const std::string& r : rooms)
-    pl.rooms[r].insert(&s);
+  for (const std::string& r : rooms) {
+    if (r == s.id()) continue;  // the own room is implicit (own_member)
+    auto it = pl.rooms.find(r);
+    if (it == pl.rooms.end()) it = pl.rooms.emplace(r, std::unordered_set<Socket*>()).first;
+    it->second.insert(&s);
+  }
 }
 
 void InMemoryAdapter::del(Socket& s, std::string_view room) {
+  if (room == s.id()) return;  // the own room is implicit
   PerLoop& pl = local(s.loop());
-  auto it = pl.rooms.find(std::string(room));
+  auto it = pl.rooms.find(room);
   if (it == pl.rooms.end()) return;
   it->second.erase(&s);
   if (it->second.empty()) pl.rooms.erase(it);
@@ -47,8 +52,15 @@ void InMemoryAdapter::del_all(Socket& s) {
 
 size_t InMemoryAdapter::room_size(int loop, std::string_view room) const {
   const PerLoop& pl = local(loop);
-  auto it = pl.rooms.find(std::string(room));
-  return it == pl.rooms.end() ? 0 : it->second.size();
+  auto it = pl.rooms.find(room);
+  const size_t joined = it == pl.rooms.end() ? 0 : it->second.size();
+  return joined + (own_member(loop, room) != nullptr ? 1 : 0);
+}
+
+Socket* InMemoryAdapter::own_member(int loop, std::string_view room) const {
+  Socket* s = nsp().find(loop, room);
+  // find() matches the id; the socket is in its own room from connect to disconnect.
+  return s != nullptr && s->id() == room ? s : nullptr;
 }
 
 // Selection without a set per broadcast: sockets are stamped with a loop-local epoch, one value
@@ -59,6 +71,7 @@ void InMemoryAdapter::select(int loop, const BroadcastOptions& opts, std::vector
   const uint64_t excluded = ++pl.epoch;
   const uint64_t selected = ++pl.epoch;
   for (const std::string& r : opts.except) {
+    if (Socket* own = own_member(loop, r)) own->mark_ = excluded;
     auto it = pl.rooms.find(r);
     if (it == pl.rooms.end()) continue;
     for (Socket* s : it->second)
@@ -71,6 +84,11 @@ void InMemoryAdapter::select(int loop, const BroadcastOptions& opts, std::vector
     return;
   }
   for (const std::string& r : opts.rooms) {
+    if (Socket* own = own_member(loop, r);
+        own != nullptr && own->mark_ != excluded && own->mark_ != selected) {
+      own->mark_ = selected;
+      out.push_back(own);
+    }
     auto it = pl.rooms.find(r);
     if (it == pl.rooms.end()) continue;
     for (Socket* s : it->second) {

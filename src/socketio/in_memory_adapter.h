@@ -62,8 +62,15 @@ class InMemoryAdapter : public Adapter {
     BroadcastAckCallback done;
     net::Timer timer;
   };
+  struct SvHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   struct PerLoop {
-    std::unordered_map<std::string, std::unordered_set<Socket*>> rooms;
+    // Rooms joined explicitly. A socket's own room (its id) is not stored here: it has exactly
+    // one member, found through the namespace's socket table (own_member), which saves a map
+    // node, a set and its buckets per connection.
+    std::unordered_map<std::string, std::unordered_set<Socket*>, SvHash, std::equal_to<>> rooms;
     std::vector<Socket*> scratch;
     uint64_t epoch = 0;
     std::unordered_map<uint64_t, std::unique_ptr<Collector>> collectors;
@@ -71,6 +78,8 @@ class InMemoryAdapter : public Adapter {
   };
   PerLoop& local(int loop) const { return per_loop_[static_cast<size_t>(loop)]; }
   void select(int loop, const BroadcastOptions& opts, std::vector<Socket*>& out);
+  /// The connected socket of `loop` whose own room is `room` (its id), if any.
+  Socket* own_member(int loop, std::string_view room) const;
   size_t deliver(int loop, const OutPacket& p, const BroadcastOptions& opts,
                  const std::function<void(Socket&)>& before_send);
   /// Runs fn(loop) on every loop that has sockets: here at once, elsewhere posted.

@@ -127,8 +127,10 @@ class Namespace {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   struct PerLoop {
-    // Every socket of this namespace on the loop, connecting ones included.
-    std::unordered_map<std::string, Socket*, SvHash, std::equal_to<>> sockets;
+    // Every socket of this namespace on the loop, connecting ones included. Keyed by a view of
+    // the socket's own id (stable: a Socket never moves and its id never changes), so the id is
+    // not stored twice.
+    std::unordered_map<std::string_view, Socket*> sockets;
     size_t connected = 0;
   };
   PerLoop& local(int loop) const { return per_loop_[static_cast<size_t>(loop)]; }

@@ -182,14 +182,15 @@ void Socket::emit_with_ack(std::string_view event, std::span<const Json> args, u
   if (timeout_ms > 0) {
     pending->has_timeout = true;
     nsp_.server().loops().timers(loop()).arm(pending->timer, timeout_ms, [this, id] {
-      auto it = acks_.find(id);
-      if (it == acks_.end()) return;
+      auto& acks = extras().acks;
+      auto it = acks.find(id);
+      if (it == acks.end()) return;
       AckCallback f = std::move(it->second->cb);
-      acks_.erase(it);  // the wheel moved our callback out: destroying the timer is safe
+      acks.erase(it);  // the wheel moved our callback out: destroying the timer is safe
       if (f) f(kTimedOut, Args());
     });
   }
-  acks_[id] = std::move(pending);
+  extras().acks[id] = std::move(pending);
   // As Node: the ack stays registered (its timeout still runs) when the packet is dropped.
   if (drop_volatile()) return;
   BufferLease b;
@@ -211,7 +212,7 @@ void Socket::register_broadcast_ack(uint64_t id, int origin_loop, uint64_t colle
   auto pending = std::make_unique<PendingAck>();
   pending->origin_loop = origin_loop;
   pending->collector = collector;
-  acks_[id] = std::move(pending);
+  extras().acks[id] = std::move(pending);
 }
 
 void Socket::join(std::string_view room) {
@@ -289,7 +290,7 @@ void Socket::on_packet(const Packet& p) {
 }
 
 void Socket::on_event(const Packet& p) {
-  if (uses_.empty()) {
+  if (!extras_ || extras_->uses.empty()) {
     dispatch(p.event, Args(p.args, p.attachments), p.id);
     return;
   }
@@ -306,13 +307,13 @@ void Socket::on_event(const Packet& p) {
 // recursion however many there are); one that answers later resumes the chain from its next().
 void Socket::run_uses(const std::shared_ptr<PacketRun>& run) {
   while (!run->finished) {
-    if (run->index >= uses_.size()) {
+    if (!extras_ || run->index >= extras_->uses.size()) {
       run->finished = true;
       if (connected()) dispatch(run->event, run->args, run->id);
       return;
     }
     const size_t i = run->index;
-    const PacketMiddleware m = uses_[i];  // a copy: the middleware may add others
+    const PacketMiddleware m = extras_->uses[i];  // a copy: the middleware may add others
     run->in_call = true;
     run->advanced = false;
     m(run->event, run->args, PacketNext(run, i));
@@ -333,22 +334,37 @@ void Socket::run_uses(const std::shared_ptr<PacketRun>& run) {
   }
 }
 
+void Socket::on(std::string event, EventHandler h) {
+  for (auto& [name, handler] : handlers_) {
+    if (name == event) {
+      handler = std::move(h);
+      return;
+    }
+  }
+  handlers_.emplace_back(std::move(event), std::move(h));
+}
+
+const EventHandler* Socket::handler_for(std::string_view event) const {
+  for (const auto& [name, handler] : handlers_)
+    if (name == event) return &handler;
+  return nullptr;
+}
+
 void Socket::dispatch(const std::string& event, const Args& args, std::optional<uint64_t> id) {
   Ack ack = id ? Ack(ref(), id) : Ack();
-  auto it = handlers_.find(event);
-  if (it != handlers_.end()) {
+  if (const EventHandler* found = handler_for(event)) {
     // Copy: the handler may replace itself (on() inside the handler).
-    EventHandler h = it->second;
+    EventHandler h = *found;
     h(args, std::move(ack));
-  } else if (any_) {
-    auto h = any_;
+  } else if (extras_ && extras_->any) {
+    auto h = extras_->any;
     h(event, args, std::move(ack));
   }
 }
 
 void Socket::emit_local_error(std::string_view message, std::string_view data_json) {
-  auto it = handlers_.find("error");
-  if (it == handlers_.end()) {
+  const EventHandler* found = handler_for("error");
+  if (found == nullptr) {
     SB_LOG_DEBUG("socket.io {}: event refused by a middleware ({}), no error listener", id_,
                  message);
     return;
@@ -360,16 +376,18 @@ void Socket::emit_local_error(std::string_view message, std::string_view data_js
     json += data_json;
   }
   json += '}';
-  EventHandler h = it->second;
+  EventHandler h = *found;
   h(Args(json), Ack());
 }
 
 void Socket::on_ack(const Packet& p) {
   if (!p.id) return;
-  auto it = acks_.find(*p.id);
-  if (it == acks_.end()) return;  // unknown ids are ignored (Node)
+  if (!extras_) return;  // no ack awaited: unknown ids are ignored (Node)
+  auto& acks = extras_->acks;
+  auto it = acks.find(*p.id);
+  if (it == acks.end()) return;  // unknown ids are ignored (Node)
   std::unique_ptr<PendingAck> pending = std::move(it->second);
-  acks_.erase(it);
+  acks.erase(it);
   const Args args(p.args, p.attachments);
   if (pending->origin_loop >= 0) {
     std::string first(args.raw(0));
@@ -395,19 +413,28 @@ void Socket::on_close(std::string_view reason) {
   if (state_ == State::kDisconnected) return;
   const bool was_connected = state_ == State::kConnected;
   if (was_connected) sio_metrics().count_disconnect(reason);
-  if (was_connected && on_disconnecting_) on_disconnecting_(reason);
+  if (was_connected && extras_ && extras_->on_disconnecting) {
+    const ReasonHandler h = extras_->on_disconnecting;  // a copy: it may replace itself
+    h(reason);
+  }
   nsp_.adapter().del_all(*this);
   rooms_.clear();
   nsp_.remove(*this);
   state_ = State::kDisconnected;
   // Acks that can no longer come: callbacks with a deadline learn it now rather than at the
   // deadline (their timer dies with the socket); the others are dropped, as in Node.
-  auto acks = std::move(acks_);
-  acks_.clear();
+  decltype(Extras::acks) acks;
+  if (extras_) {
+    acks = std::move(extras_->acks);
+    extras_->acks.clear();
+  }
   for (auto& [id, pending] : acks)
     if (pending->cb && pending->has_timeout) pending->cb(kDisconnected, Args());
   client_.remove(*this);  // freed at the end of the turn: `this` stays valid until then
-  if (was_connected && on_disconnect_) on_disconnect_(reason);
+  if (was_connected && extras_ && extras_->on_disconnect) {
+    const ReasonHandler h = extras_->on_disconnect;  // a copy: it may replace itself
+    h(reason);
+  }
 }
 
 }  // namespace sb::socketio

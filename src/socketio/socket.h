@@ -125,7 +125,7 @@ class Socket {
   SocketRef ref() const;
 
   // --- listeners ---
-  void on(std::string event, EventHandler h) { handlers_[std::move(event)] = std::move(h); }
+  void on(std::string event, EventHandler h);
   /// Convenience for handlers that take no ack.
   template <typename F>
   requires std::is_invocable_v<F, const Args&> &&
@@ -135,13 +135,13 @@ class Socket {
   }
   /// Every event that has no handler of its own (Node's onAny, but only as a fallback).
   void on_any(std::function<void(std::string_view event, const Args&, Ack)> h) {
-    any_ = std::move(h);
+    extras().any = std::move(h);
   }
   /// Adds a packet middleware (Node's socket.use): every incoming EVENT / BINARY_EVENT goes
   /// through the middlewares in the order they were added before its handler runs.
-  void use(PacketMiddleware m) { uses_.push_back(std::move(m)); }
-  void on_disconnecting(ReasonHandler h) { on_disconnecting_ = std::move(h); }
-  void on_disconnect(ReasonHandler h) { on_disconnect_ = std::move(h); }
+  void use(PacketMiddleware m) { extras().uses.push_back(std::move(m)); }
+  void on_disconnecting(ReasonHandler h) { extras().on_disconnecting = std::move(h); }
+  void on_disconnect(ReasonHandler h) { extras().on_disconnect = std::move(h); }
 
   // --- emitting to this client ---
   /// Makes the next emit volatile (Node's socket.volatile): it is dropped, not queued, when
@@ -223,15 +223,28 @@ class Socket {
   State state_ = State::kConnecting;
   size_t middleware_index_ = 0;  // the middleware whose next() is awaited
   std::vector<std::string> rooms_;
-  std::unordered_map<std::string, EventHandler> handlers_;
-  std::function<void(std::string_view, const Args&, Ack)> any_;
-  std::vector<PacketMiddleware> uses_;
+  // A socket has a handful of handlers: a flat vector searched linearly is one allocation,
+  // where a hash map costs a node per handler plus buckets (~200 bytes per connection more).
+  std::vector<std::pair<std::string, EventHandler>> handlers_;
+  const EventHandler* handler_for(std::string_view event) const;
   // Set by volatile_(), consumed by the next emit — or by to()/broadcast(), which are const
   // like Node's getters but move the flag into the operator they return.
   mutable bool volatile_next_ = false;
-  ReasonHandler on_disconnecting_;
-  ReasonHandler on_disconnect_;
-  std::unordered_map<uint64_t, std::unique_ptr<PendingAck>> acks_;
+  // What many sockets never use (a catch-all handler, packet middlewares, disconnect
+  // listeners, acks awaited): allocated on first use, so an idle socket of an app that uses
+  // none of it carries one pointer instead of ~170 bytes.
+  struct Extras {
+    std::function<void(std::string_view, const Args&, Ack)> any;
+    std::vector<PacketMiddleware> uses;
+    ReasonHandler on_disconnecting;
+    ReasonHandler on_disconnect;
+    std::unordered_map<uint64_t, std::unique_ptr<PendingAck>> acks;
+  };
+  Extras& extras() {
+    if (!extras_) extras_ = std::make_unique<Extras>();
+    return *extras_;
+  }
+  std::unique_ptr<Extras> extras_;
   uint64_t mark_ = 0;  // broadcast selection stamp (InMemoryAdapter), loop-local
 };
 

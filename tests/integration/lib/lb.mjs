@@ -88,7 +88,7 @@ function spawnProc(cmd, argv, { readyRe = null, readyFn = null, timeoutMs = 10_0
     stderr: () => err,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      const r = await Promise.race([exited, new Promise((res) => setTimeout(() => res(null), 10_000))]);
+      const r = await Promise.race([exited, new Promise((res) => setTimeout(() => res(null), 10_000).unref())]);
       if (r === null) {
         proc.kill('SIGKILL');
         await exited;

@@ -23,7 +23,9 @@ TEST(ResponseParser, ParsesAHeadAtEverySplit) {
   for (size_t split = 0; split <= resp.size(); ++split) {
     ResponseParser p;
     ResponseHead h;
-    ResponseParse r = p.parse(resp.substr(0, split), h);
+    // The head's views point into the parsed bytes: keep them alive for the checks below.
+    const std::string prefix = resp.substr(0, split);
+    ResponseParse r = p.parse(prefix, h);
     if (split < head) {
       EXPECT_EQ(r.status, ResponseStatus::kNeedMore) << split;
       r = p.parse(resp, h);
