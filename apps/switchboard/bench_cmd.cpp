@@ -85,18 +85,20 @@ void add_bench_command(CLI::App& app) {
       "bench",
       "Load generator on the server's own event loop: switchboard bench SCENARIO --target URL");
   sub->add_option("scenario", cfg->scenario,
-                  "connect | fanout | cluster | echo | raw-chat | raw-echo")
+                  "connect | fanout | cluster | echo | polling | raw-chat | raw-echo")
       ->required();
   sub->add_option("--target", *targets,
                   "Socket.IO scenarios: http://HOST:PORT (or ws://HOST:PORT/socket.io/); raw-*: "
                   "ws://HOST:PORT/PATH; cluster: once per node, the senders' node first")
       ->required();
-  sub->add_option("--clients", cfg->clients, "WebSocket clients")->capture_default_str();
-  sub->add_option("--senders", cfg->senders, "fanout, raw-chat: clients that send")
+  sub->add_option("--clients", cfg->clients, "Clients (WebSocket; polling: long-polling)")
+      ->capture_default_str();
+  sub->add_option("--senders", cfg->senders,
+                  "fanout, polling, cluster, raw-chat: clients that send")
       ->capture_default_str();
   sub->add_option("--window", cfg->window, "Closed loop: messages in flight per sender")
       ->capture_default_str();
-  sub->add_option("--room", cfg->room, "fanout: the room every client joins")
+  sub->add_option("--room", cfg->room, "fanout, polling: the room every client joins")
       ->capture_default_str();
   sub->add_option("--nsp", cfg->nsp, "Socket.IO namespace")->capture_default_str();
   sub->add_option("--steps", cfg->steps,

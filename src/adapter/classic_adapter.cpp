@@ -3,7 +3,6 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <chrono>
 #include <ctime>
 
 #include "adapter/adapter_metrics.h"
@@ -26,12 +25,6 @@ using socketio::LoopScope;
 using socketio::OutPacket;
 using socketio::SocketInfo;
 
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 constexpr std::string_view kTimedOut = "operation has timed out";
 // While requests are in flight, PUBSUB NUMSUB is asked this often to notice a node that left
 // (its subscriber connection closed): the request then ends with what arrived.
@@ -46,7 +39,8 @@ ClassicRedisAdapter::ClassicRedisAdapter(socketio::Namespace& nsp, std::shared_p
       local_(nsp),
       bus_(std::move(bus)),
       uid_(classic::random_uid(6)),
-      channels_(bus_->options().key, nsp.name()) {
+      channels_(bus_->options().key, nsp.name()),
+      peers_(*bus_, nsp, channels_.request, false) {
   on_home([this] { attach(); });
 }
 
@@ -88,67 +82,35 @@ void ClassicRedisAdapter::attach() {
   std::string hello;
   classic::encode_hello(hello, uid_);
   bus_->publish(channels_.request, hello);
-  refresh_server_count();
-}
-
-// The rule (docs/adapters.md): "alone" holds only until server_count_refresh_ms after the
-// NUMSUB that saw us alone was *sent*; a Switchboard node reports ready only that long after
-// it subscribed and says hello when it subscribes, so no peer's stale "alone" outlives the
-// moment the new node can have clients.
-void ClassicRedisAdapter::refresh_server_count() {
-  const uint32_t period = std::max<uint32_t>(bus_->options().server_count_refresh_ms, 20);
-  const int64_t sent = steady_ms();
-  bus_->numsub(channels_.request, [this, sent, period](std::optional<size_t> n) {
-    if (!n) {
-      alone_until_ms_.store(-1, std::memory_order_release);
-      return;
-    }
-    server_count_.store(std::max<size_t>(*n, 1), std::memory_order_relaxed);
-    alone_until_ms_.store(*n <= 1 ? sent + period : -1, std::memory_order_release);
-  });
-  // Asked twice per validity period, so a still-alone node never lapses into publishing.
-  loops().timers(RedisBus::kHomeLoop).arm(refresh_timer_, period / 2, [this] {
-    LoopScope scope(RedisBus::kHomeLoop);
-    refresh_server_count();
-  });
-}
-
-bool ClassicRedisAdapter::alone() const {
-  return steady_ms() < alone_until_ms_.load(std::memory_order_acquire);
-}
-
-bool ClassicRedisAdapter::should_publish() const {
-  return !(bus_->options().skip_publish_when_alone && alone());
-}
-
-void ClassicRedisAdapter::saw_peer() {
-  alone_until_ms_.store(-1, std::memory_order_release);
-}
-
-size_t ClassicRedisAdapter::server_count() const {
-  return server_count_.load(std::memory_order_relaxed);
+  peers_.refresh();
 }
 
 void ClassicRedisAdapter::fetch_server_count(std::function<void(size_t)> cb) {
   const int origin = here();
   on_home([this, origin, cb = std::move(cb)]() mutable {
-    bus_->numsub(channels_.request, [this, origin, cb = std::move(cb)](std::optional<size_t> n) {
+    peers_.ask([this, origin, cb = std::move(cb)](std::optional<size_t> n) {
       const size_t count = n ? std::max<size_t>(*n, 1) : server_count();
       on_loop(origin, [cb, count] { cb(count); });
     });
   });
 }
 
-void ClassicRedisAdapter::publish(const std::string& channel, std::string payload) {
-  on_home([this, channel, payload = std::move(payload)] { bus_->publish(channel, payload); });
+// On loop 0 (every loop of a one-loop node) the PUBLISH is written at once: no task, no copy of
+// the channel.
+void ClassicRedisAdapter::publish(std::string_view channel, std::string payload) {
+  if (current_loop() == RedisBus::kHomeLoop) {
+    bus_->publish(channel, payload);
+    return;
+  }
+  loops().post(RedisBus::kHomeLoop,
+               [this, channel = std::string(channel), payload = std::move(payload)] {
+                 LoopScope scope(RedisBus::kHomeLoop);
+                 bus_->publish(channel, payload);
+               });
 }
 
 void ClassicRedisAdapter::on_bus_state(bool connected) {
-  if (!connected) {
-    saw_peer();  // unknown: publish (queued) until counted again
-    return;
-  }
-  refresh_server_count();
+  peers_.on_bus_state(connected);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,7 +118,7 @@ void ClassicRedisAdapter::on_bus_state(bool connected) {
 
 void ClassicRedisAdapter::broadcast(const OutPacket& p, const BroadcastOptions& opts) {
   if (!opts.flags.local) {
-    if (!should_publish()) {
+    if (!peers_.should_publish()) {
       metrics::publish_skipped().inc();
     } else if (!p.source) {
       SB_LOG_WARN("redis adapter: broadcast without its source, delivered locally only");
@@ -172,19 +134,23 @@ void ClassicRedisAdapter::broadcast(const OutPacket& p, const BroadcastOptions& 
   local_.broadcast(p, opts);
 }
 
+// Every broadcast of the namespace arrives here, our own included (the pattern subscription
+// matches them): those are dropped by their uid before any decoding. The rest is decoded into
+// a reused Broadcast, and its rooms are moved into the options rather than copied.
 void ClassicRedisAdapter::on_broadcast(std::string_view payload) {
-  Result<classic::Broadcast> b = classic::decode_broadcast(payload);
-  if (!b) {
+  if (classic::peek_broadcast_uid(payload) == uid_) return;  // our own, already delivered
+  classic::Broadcast& b = rx_;
+  if (!classic::decode_broadcast(payload, b)) {
     metrics::decode_errors().inc();
     SB_LOG_DEBUG("redis adapter: undecodable broadcast dropped ({} bytes)", payload.size());
     return;
   }
-  if (b->uid == uid_) return;  // our own, already delivered
-  saw_peer();
-  if (b->nsp != nsp().name()) return;
-  const OutPacket p = socketio::encode_shared_data(nsp().name(), b->data_json, b->attachments,
+  if (b.uid == uid_) return;
+  peers_.saw_peer();
+  if (b.nsp != nsp().name()) return;
+  const OutPacket p = socketio::encode_shared_data(nsp().name(), b.data_json, b.attachments,
                                                    std::nullopt, nsp().server().options().deflate);
-  BroadcastOptions opts = b->opts.to_options();
+  BroadcastOptions opts = b.opts.take_options();
   opts.flags.local = true;
   local_.broadcast(p, opts);
 }
@@ -212,22 +178,21 @@ ClassicRedisAdapter::Pending& ClassicRedisAdapter::open_request(Kind kind, int o
 }
 
 void ClassicRedisAdapter::count_and_publish(const std::string& id, std::string payload) {
-  bus_->numsub(channels_.request,
-               [this, id, payload = std::move(payload)](std::optional<size_t> n) {
-                 auto it = pending_.find(id);
-                 if (it == pending_.end()) return;
-                 Pending& p = *it->second;
-                 // NUMSUB counts us too. Unknown (Redis away): nobody else is reachable now.
-                 const size_t others = n && *n > 1 ? *n - 1 : 0;
-                 p.expected = others;
-                 p.expected_first = others;
-                 if (others > 0) {
-                   saw_peer();
-                   bus_->publish(channels_.request, payload);
-                   watch_peers();
-                 }
-                 check(id);
-               });
+  peers_.ask([this, id, payload = std::move(payload)](std::optional<size_t> n) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    Pending& p = *it->second;
+    // NUMSUB counts us too. Unknown (Redis away): nobody else is reachable now.
+    const size_t others = n && *n > 1 ? *n - 1 : 0;
+    p.expected = others;
+    p.expected_first = others;
+    if (others > 0) {
+      peers_.saw_peer();
+      bus_->publish(channels_.request, payload);
+      watch_peers();
+    }
+    check(id);
+  });
 }
 
 void ClassicRedisAdapter::check(const std::string& id) {
@@ -295,7 +260,7 @@ void ClassicRedisAdapter::watch_peers() {
     LoopScope scope(RedisBus::kHomeLoop);
     watching_ = false;
     if (pending_.empty()) return;
-    bus_->numsub(channels_.request, [this](std::optional<size_t> n) {
+    peers_.ask([this](std::optional<size_t> n) {
       if (n && *n >= 1) {
         const size_t others = *n - 1;
         std::vector<std::string> ids;
@@ -358,7 +323,7 @@ void ClassicRedisAdapter::all_rooms(std::function<void(std::vector<std::string>)
 
 void ClassicRedisAdapter::server_side_emit(std::string_view event,
                                            std::span<const socketio::Json> args) {
-  if (!should_publish()) return;
+  if (!peers_.should_publish()) return;
   std::string req;
   classic::encode_server_side_emit(req, uid_, {}, event_data_json(event, args));
   publish(channels_.request, std::move(req));
@@ -420,7 +385,7 @@ void ClassicRedisAdapter::broadcast_with_ack(const OutPacket& p, const Broadcast
 
 void ClassicRedisAdapter::add_sockets(const BroadcastOptions& opts,
                                       std::vector<std::string> rooms) {
-  if (!opts.flags.local && should_publish()) {
+  if (!opts.flags.local && peers_.should_publish()) {
     std::string req;
     classic::encode_sockets_request(req, RequestType::kRemoteJoin, uid_, opts, rooms, false);
     publish(channels_.request, std::move(req));
@@ -430,7 +395,7 @@ void ClassicRedisAdapter::add_sockets(const BroadcastOptions& opts,
 
 void ClassicRedisAdapter::del_sockets(const BroadcastOptions& opts,
                                       std::vector<std::string> rooms) {
-  if (!opts.flags.local && should_publish()) {
+  if (!opts.flags.local && peers_.should_publish()) {
     std::string req;
     classic::encode_sockets_request(req, RequestType::kRemoteLeave, uid_, opts, rooms, false);
     publish(channels_.request, std::move(req));
@@ -439,7 +404,7 @@ void ClassicRedisAdapter::del_sockets(const BroadcastOptions& opts,
 }
 
 void ClassicRedisAdapter::disconnect_sockets(const BroadcastOptions& opts, bool close) {
-  if (!opts.flags.local && should_publish()) {
+  if (!opts.flags.local && peers_.should_publish()) {
     std::string req;
     classic::encode_sockets_request(req, RequestType::kRemoteDisconnect, uid_, opts, {}, close);
     publish(channels_.request, std::move(req));
@@ -478,7 +443,7 @@ void ClassicRedisAdapter::on_request(std::string_view payload) {
   classic::Request& q = *r;
   if (q.uid == uid_) return;  // our own (hello, join/leave/disconnect applied already, …)
   if (pending_.count(q.request_id) != 0 && !q.request_id.empty()) return;  // ours
-  saw_peer();
+  peers_.saw_peer();
   switch (q.type) {
     case RequestType::kSockets: {
       BroadcastOptions o;

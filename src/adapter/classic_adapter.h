@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "adapter/classic_codec.h"
+#include "adapter/peer_count.h"
 #include "adapter/redis_bus.h"
 #include "net/timer_wheel.h"
 #include "socketio/in_memory_adapter.h"
@@ -72,7 +73,7 @@ class ClassicRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   void server_side_emit_with_ack(std::string_view event, std::span<const socketio::Json> args,
                                  socketio::BroadcastAckCallback done) override;
   void all_rooms(std::function<void(std::vector<std::string>)> cb) override;
-  size_t server_count() const override;
+  size_t server_count() const override { return peers_.server_count(); }
   void fetch_server_count(std::function<void(size_t)> cb) override;
   bool wants_source() const override { return true; }
 
@@ -81,7 +82,7 @@ class ClassicRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   void on_bus_state(bool connected) override;
 
   /// True while this node is known to be alone (broadcasts are then not published).
-  bool alone() const;
+  bool alone() const { return peers_.alone(); }
 
  private:
   enum class Kind : uint8_t { kFetch, kAllRooms, kServerSideEmit, kBroadcastAck };
@@ -116,11 +117,8 @@ class ClassicRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   /// Runs fn on `loop` (now when already there).
   void on_loop(int loop, std::function<void()> fn);
   void attach();
-  void refresh_server_count();
-  void publish(const std::string& channel, std::string payload);
-  /// The rule for skipping a publish (docs/adapters.md).
-  bool should_publish() const;
-  void saw_peer();
+  /// PUBLISH from any loop (posted to loop 0 unless already there).
+  void publish(std::string_view channel, std::string payload);
 
   // Requests (loop 0).
   Pending& open_request(Kind kind, int origin, uint32_t timeout_ms, std::string& id_out);
@@ -144,9 +142,8 @@ class ClassicRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   std::shared_ptr<RedisBus> bus_;
   std::string uid_;
   classic::Channels channels_;
-  std::atomic<size_t> server_count_{1};
-  std::atomic<int64_t> alone_until_ms_{-1};  // steady clock; -1: not known to be alone
-  net::Timer refresh_timer_;
+  PeerCount peers_;        // NUMSUB of the request channel
+  classic::Broadcast rx_;  // loop 0: the broadcast being received (buffers reused)
   net::Timer watch_timer_;
   bool watching_ = false;
   std::unordered_map<std::string, std::unique_ptr<Pending>> pending_;

@@ -64,6 +64,8 @@ struct WireOpts {
   bool volatile_ = false;
   std::optional<uint32_t> timeout_ms;
   socketio::BroadcastOptions to_options() const;
+  /// The same, moving the room lists out (this is left with empty lists).
+  socketio::BroadcastOptions take_options();
 };
 
 // --- broadcast (channel `<key>#<nsp>#[room#]`) ---
@@ -82,6 +84,13 @@ struct Broadcast {
   WireOpts opts;
 };
 Result<Broadcast> decode_broadcast(std::string_view payload);
+/// The same into `out`, whose strings and vectors keep their capacity from one message to the
+/// next (a receiver decodes every broadcast of the namespace: no allocation once warm).
+Result<void> decode_broadcast(std::string_view payload, Broadcast& out);
+/// The uid of a broadcast (its first element), read without decoding the rest; empty when the
+/// payload does not start like a broadcast. Redis sends a node its own broadcasts back (the
+/// pattern subscription matches them): this drops them for the price of two msgpack headers.
+std::string_view peek_broadcast_uid(std::string_view payload);
 
 // --- requests (channel `<key>-request#<nsp>#`) ---
 

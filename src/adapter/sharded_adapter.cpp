@@ -1,7 +1,6 @@
 #include "adapter/sharded_adapter.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "adapter/adapter_metrics.h"
 #include "adapter/local_answers.h"
@@ -28,12 +27,6 @@ constexpr uint32_t kWatchMs = 250;
 constexpr uint32_t kDefaultRemoteAckTimeoutMs = 5000;
 constexpr std::string_view kTimedOut = "operation has timed out";
 
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // Node's looksLikeASocketId: dynamic mode keeps 20-character rooms on the main channel.
 bool looks_like_socket_id(std::string_view room) {
   return room.size() == 20;
@@ -47,7 +40,11 @@ ShardedRedisAdapter::ShardedRedisAdapter(socketio::Namespace& nsp, std::shared_p
       bus_(std::move(bus)),
       uid_(sharded::random_id()),
       channel_(bus_->options().key + "#" + nsp.name() + "#"),
-      response_channel_(channel_ + uid_ + "#") {
+      response_channel_(channel_ + uid_ + "#"),
+      peers_(*bus_, nsp, channel_, true) {
+  own_tail_ = R"(,"uid":")" + uid_ + R"(","nsp":)";
+  engineio::append_json_string(own_tail_, nsp.name());
+  own_tail_.push_back('}');
   on_loop(kHome, [this] { attach(); });
 }
 
@@ -88,65 +85,21 @@ void ShardedRedisAdapter::attach() {
   engineio::append_json_string(hello, nsp().name());
   hello.push_back('}');
   bus_->spublish(channel_, hello);
-  refresh_server_count();
-}
-
-// The classic adapter's rule (docs/adapters.md), counted with SHARDNUMSUB.
-void ShardedRedisAdapter::refresh_server_count() {
-  const uint32_t period = std::max<uint32_t>(bus_->options().server_count_refresh_ms, 20);
-  const int64_t sent = steady_ms();
-  bus_->numsub(
-      channel_,
-      [this, sent, period](std::optional<size_t> n) {
-        if (!n) {
-          saw_peer();
-          return;
-        }
-        server_count_.store(std::max<size_t>(*n, 1), std::memory_order_relaxed);
-        alone_until_ms_.store(*n <= 1 ? sent + period : -1, std::memory_order_release);
-      },
-      true);
-  loops().timers(kHome).arm(refresh_timer_, period / 2, [this] {
-    LoopScope scope(kHome);
-    refresh_server_count();
-  });
-}
-
-bool ShardedRedisAdapter::alone() const {
-  return steady_ms() < alone_until_ms_.load(std::memory_order_acquire);
-}
-
-bool ShardedRedisAdapter::should_publish() const {
-  return !(bus_->options().skip_publish_when_alone && alone());
-}
-
-void ShardedRedisAdapter::saw_peer() {
-  alone_until_ms_.store(-1, std::memory_order_release);
-}
-
-size_t ShardedRedisAdapter::server_count() const {
-  return server_count_.load(std::memory_order_relaxed);
+  peers_.refresh();
 }
 
 void ShardedRedisAdapter::fetch_server_count(std::function<void(size_t)> cb) {
   const int origin = here();
   on_loop(kHome, [this, origin, cb = std::move(cb)]() mutable {
-    bus_->numsub(
-        channel_,
-        [this, origin, cb = std::move(cb)](std::optional<size_t> n) {
-          const size_t count = n ? std::max<size_t>(*n, 1) : server_count();
-          on_loop(origin, [cb, count] { cb(count); });
-        },
-        true);
+    peers_.ask([this, origin, cb = std::move(cb)](std::optional<size_t> n) {
+      const size_t count = n ? std::max<size_t>(*n, 1) : server_count();
+      on_loop(origin, [cb, count] { cb(count); });
+    });
   });
 }
 
 void ShardedRedisAdapter::on_bus_state(bool connected) {
-  if (!connected) {
-    saw_peer();
-    return;
-  }
-  refresh_server_count();
+  peers_.on_bus_state(connected);
 }
 
 void ShardedRedisAdapter::publish(std::string channel, std::string payload) {
@@ -210,7 +163,7 @@ void ShardedRedisAdapter::room_ref(const std::string& room, int delta) {
 
 void ShardedRedisAdapter::broadcast(const OutPacket& p, const BroadcastOptions& opts) {
   if (!opts.flags.local) {
-    if (!should_publish()) {
+    if (!peers_.should_publish()) {
       metrics::publish_skipped().inc();
     } else if (p.source) {
       std::string msg;
@@ -266,7 +219,7 @@ void ShardedRedisAdapter::broadcast_with_ack(const OutPacket& p, const Broadcast
 
 void ShardedRedisAdapter::add_sockets(const BroadcastOptions& opts,
                                       std::vector<std::string> rooms) {
-  if (!opts.flags.local && should_publish()) {
+  if (!opts.flags.local && peers_.should_publish()) {
     std::string m;
     sharded::encode_sockets(m, MessageType::kSocketsJoin, uid_, nsp().name(), opts, rooms, false);
     publish(channel_, std::move(m));
@@ -276,7 +229,7 @@ void ShardedRedisAdapter::add_sockets(const BroadcastOptions& opts,
 
 void ShardedRedisAdapter::del_sockets(const BroadcastOptions& opts,
                                       std::vector<std::string> rooms) {
-  if (!opts.flags.local && should_publish()) {
+  if (!opts.flags.local && peers_.should_publish()) {
     std::string m;
     sharded::encode_sockets(m, MessageType::kSocketsLeave, uid_, nsp().name(), opts, rooms, false);
     publish(channel_, std::move(m));
@@ -285,7 +238,7 @@ void ShardedRedisAdapter::del_sockets(const BroadcastOptions& opts,
 }
 
 void ShardedRedisAdapter::disconnect_sockets(const BroadcastOptions& opts, bool close) {
-  if (!opts.flags.local && should_publish()) {
+  if (!opts.flags.local && peers_.should_publish()) {
     std::string m;
     sharded::encode_sockets(m, MessageType::kDisconnectSockets, uid_, nsp().name(), opts, {},
                             close);
@@ -296,7 +249,7 @@ void ShardedRedisAdapter::disconnect_sockets(const BroadcastOptions& opts, bool 
 
 void ShardedRedisAdapter::server_side_emit(std::string_view event,
                                            std::span<const socketio::Json> args) {
-  if (!should_publish()) return;
+  if (!peers_.should_publish()) return;
   std::string m;
   sharded::encode_server_side_emit(m, uid_, nsp().name(), {}, event_data_json(event, args));
   publish(channel_, std::move(m));
@@ -325,23 +278,20 @@ ShardedRedisAdapter::Pending& ShardedRedisAdapter::open_request(Kind kind, int o
 }
 
 void ShardedRedisAdapter::count_and_publish(const std::string& id, std::string payload) {
-  bus_->numsub(
-      channel_,
-      [this, id, payload = std::move(payload)](std::optional<size_t> n) {
-        auto it = pending_.find(id);
-        if (it == pending_.end()) return;
-        Pending& p = *it->second;
-        const size_t others = n && *n > 1 ? *n - 1 : 0;
-        p.expected = others;
-        p.expected_first = others;
-        if (others > 0) {
-          saw_peer();
-          bus_->spublish(channel_, payload);
-          watch_peers();
-        }
-        check(id);
-      },
-      true);
+  peers_.ask([this, id, payload = std::move(payload)](std::optional<size_t> n) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    Pending& p = *it->second;
+    const size_t others = n && *n > 1 ? *n - 1 : 0;
+    p.expected = others;
+    p.expected_first = others;
+    if (others > 0) {
+      peers_.saw_peer();
+      bus_->spublish(channel_, payload);
+      watch_peers();
+    }
+    check(id);
+  });
 }
 
 void ShardedRedisAdapter::check(const std::string& id) {
@@ -397,25 +347,22 @@ void ShardedRedisAdapter::watch_peers() {
     LoopScope scope(kHome);
     watching_ = false;
     if (pending_.empty()) return;
-    bus_->numsub(
-        channel_,
-        [this](std::optional<size_t> n) {
-          if (n && *n >= 1) {
-            const size_t others = *n - 1;
-            std::vector<std::string> ids;
-            for (auto& [id, p] : pending_) {
-              if (p->expected != SIZE_MAX && others < p->expected) {
-                p->expected = others;
-                p->shrunk = true;
-                ids.push_back(id);
-              }
-            }
-            for (const std::string& id : ids)
-              check(id);
+    peers_.ask([this](std::optional<size_t> n) {
+      if (n && *n >= 1) {
+        const size_t others = *n - 1;
+        std::vector<std::string> ids;
+        for (auto& [id, p] : pending_) {
+          if (p->expected != SIZE_MAX && others < p->expected) {
+            p->expected = others;
+            p->shrunk = true;
+            ids.push_back(id);
           }
-          if (!pending_.empty()) watch_peers();
-        },
-        true);
+        }
+        for (const std::string& id : ids)
+          check(id);
+      }
+      if (!pending_.empty()) watch_peers();
+    });
   });
 }
 
@@ -469,7 +416,11 @@ void ShardedRedisAdapter::answer(const sharded::Message& m, const std::string& p
   bus_->spublish(channel_ + m.uid + "#", payload);
 }
 
+// Our own messages come back on the main channel (we subscribe to what we publish). A JSON one
+// ends with the `"uid":…,"nsp":…}` tail we wrote (sharded_codec's key order), so it is dropped
+// without parsing; a MessagePack one (a broadcast with binary) is decoded and dropped below.
 void ShardedRedisAdapter::on_message(std::string_view payload, bool response_channel) {
+  if (payload.ends_with(own_tail_)) return;
   Result<sharded::Message> r = sharded::decode(payload);
   if (!r) {
     metrics::decode_errors().inc();
@@ -478,7 +429,7 @@ void ShardedRedisAdapter::on_message(std::string_view payload, bool response_cha
   }
   sharded::Message& m = *r;
   if (m.uid == uid_ || m.nsp != nsp().name()) return;
-  saw_peer();
+  peers_.saw_peer();
   if (response_channel) {
     auto it = pending_.find(m.request_id);
     if (it == pending_.end()) return;

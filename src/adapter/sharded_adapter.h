@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "adapter/peer_count.h"
 #include "adapter/redis_bus.h"
 #include "adapter/sharded_codec.h"
 #include "net/timer_wheel.h"
@@ -66,14 +67,14 @@ class ShardedRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   void server_side_emit(std::string_view event, std::span<const socketio::Json> args) override;
   void server_side_emit_with_ack(std::string_view event, std::span<const socketio::Json> args,
                                  socketio::BroadcastAckCallback done) override;
-  size_t server_count() const override;
+  size_t server_count() const override { return peers_.server_count(); }
   void fetch_server_count(std::function<void(size_t)> cb) override;
   bool wants_source() const override { return true; }
 
   void on_bus_message(const redis::PubSubMessage& m) override;
   void on_bus_state(bool connected) override;
 
-  bool alone() const;
+  bool alone() const { return peers_.alone(); }
   /// Loop 0: room channels this node is subscribed to (for tests and diagnostics).
   size_t room_subscriptions() const { return room_refs_.size(); }
 
@@ -101,9 +102,6 @@ class ShardedRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   static int here();
   void on_loop(int loop, std::function<void()> fn);
   void attach();
-  void refresh_server_count();
-  bool should_publish() const;
-  void saw_peer();
   /// SPUBLISH from any loop (posted to loop 0).
   void publish(std::string channel, std::string payload);
   bool dynamic_room(const socketio::Socket& s, std::string_view room) const;
@@ -124,9 +122,8 @@ class ShardedRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   std::string uid_;
   std::string channel_;           // <prefix>#<nsp>#
   std::string response_channel_;  // <prefix>#<nsp>#<uid>#
-  std::atomic<size_t> server_count_{1};
-  std::atomic<int64_t> alone_until_ms_{-1};
-  net::Timer refresh_timer_;
+  std::string own_tail_;          // `,"uid":"<uid>","nsp":"<nsp>"}`: how our JSON messages end
+  PeerCount peers_;               // SHARDNUMSUB of the main channel
   net::Timer watch_timer_;
   bool watching_ = false;
   std::unordered_map<std::string, std::unique_ptr<Pending>> pending_;

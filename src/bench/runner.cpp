@@ -240,7 +240,7 @@ Result<RunResult> run_bench(const BenchConfig& config) {
   auto scenario = make_scenario(config.scenario, config);
   if (!scenario) {
     return Error{Errc::kInvalidArgument,
-                 "unknown scenario (connect, fanout, cluster, echo, raw-chat, raw-echo)"};
+                 "unknown scenario (connect, fanout, cluster, echo, polling, raw-chat, raw-echo)"};
   }
   auto sources = parse_sources(config.source_ips);
   if (!sources) return sources.error();

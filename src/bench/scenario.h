@@ -2,7 +2,7 @@
 // A scenario says what the clients do; the load loops (load_loop.h) do the rest: connecting,
 // phases, ticks, stats. The pieces plug together as
 //
-//   ClientFactory (protocol driver: raw WebSocket now, Socket.IO later)
+//   ClientFactory (protocol driver: raw WebSocket, Socket.IO over WebSocket or long-polling)
 //        └─ makes BenchClients, which report to the LoadLoop (ClientEvents)
 //   Scenario ─ makes one ScenarioWorker per loop, which drives that loop's clients
 //   LoopStats (+ Histogram) per loop → merged → Report
@@ -82,6 +82,8 @@ class Scenario {
   virtual bool sends_messages() const { return true; }
   /// True when the client driver is Socket.IO (else raw WebSocket).
   virtual bool socketio() const { return false; }
+  /// True when the Socket.IO clients use HTTP long-polling instead of a WebSocket.
+  virtual bool polling() const { return false; }
 };
 
 /// The scenarios known by name (kScenarioNames). nullptr for an unknown name.
@@ -91,12 +93,15 @@ Result<std::unique_ptr<ClientFactory>> make_client_factory(const Scenario& scena
                                                            const BenchConfig& config);
 
 inline constexpr std::string_view kScenarioNames =
-    "connect, fanout, cluster, echo, raw-chat, raw-echo";
+    "connect, fanout, cluster, echo, polling, raw-chat, raw-echo";
 
-// Per protocol (raw_scenarios.cpp, sio_scenarios.cpp); make_scenario asks each in turn.
+// Per protocol: scenarios from raw_scenarios.cpp and sio_scenarios.cpp (make_scenario asks each
+// in turn); client factories for raw WebSocket, Socket.IO over WebSocket, and long-polling
+// (polling_scenario.cpp).
 std::unique_ptr<Scenario> make_raw_scenario(std::string_view name, const BenchConfig& config);
 std::unique_ptr<Scenario> make_sio_scenario(std::string_view name, const BenchConfig& config);
 Result<std::unique_ptr<ClientFactory>> make_ws_client_factory(const BenchConfig& config);
 Result<std::unique_ptr<ClientFactory>> make_sio_client_factory(const BenchConfig& config);
+Result<std::unique_ptr<ClientFactory>> make_polling_client_factory(const BenchConfig& config);
 
 }  // namespace sb::bench

@@ -217,10 +217,12 @@ void append_emit(std::string& out, std::string_view nsp, std::string_view name,
   out += ']';
 }
 
-std::string socketio_path(std::string_view path, std::string_view extra_query) {
+std::string socketio_path(std::string_view path, std::string_view extra_query,
+                          std::string_view transport) {
   std::string p;
   if (path.empty() || path == "/") {
-    p = "/socket.io/?EIO=4&transport=websocket";
+    p = "/socket.io/?EIO=4&transport=";
+    p += transport;
   } else {
     p = std::string(path);
     if (p.find("EIO=") == std::string::npos) {
@@ -230,7 +232,8 @@ std::string socketio_path(std::string_view path, std::string_view extra_query) {
       } else if (p.back() != '?' && p.back() != '&') {
         p += '&';
       }
-      p += "EIO=4&transport=websocket";
+      p += "EIO=4&transport=";
+      p += transport;
     }
   }
   if (!extra_query.empty()) {

@@ -59,7 +59,8 @@ bool needs_json_escape(std::string_view s);
 
 /// The handshake path for a target URL path: "/" or "" becomes
 /// "/socket.io/?EIO=4&transport=websocket"; a path without "EIO=" gets the query appended.
-/// `extra_query` ("room=r") is appended when not empty.
-std::string socketio_path(std::string_view path, std::string_view extra_query);
+/// `extra_query` ("room=r") is appended when not empty. `transport` "polling" for long-polling.
+std::string socketio_path(std::string_view path, std::string_view extra_query,
+                          std::string_view transport = "websocket");
 
 }  // namespace sb::bench

@@ -1,17 +1,14 @@
 #include "bench/ws_client.h"
 
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstring>
 #include <random>
 #include <thread>
 
+#include "bench/tcp_connect.h"
 #include "common/base64.h"
+#include "http/request.h"
 #include "net/loop.h"
 #include "ws/frame_writer.h"
 #include "ws/handshake.h"
@@ -49,26 +46,11 @@ struct Xoshiro {
   }
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // True if the comma-separated header value contains `token` (case-insensitive).
 bool has_token(std::string_view value, std::string_view token) {
   while (!value.empty()) {
     size_t comma = value.find(',');
-    if (iequals(trim(value.substr(0, comma)), token)) return true;
+    if (http::iequals(http::trim_ows(value.substr(0, comma)), token)) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
@@ -86,18 +68,18 @@ struct DeflateReply {
 DeflateReply parse_deflate_reply(std::string_view value) {
   DeflateReply r;
   size_t semi = value.find(';');
-  if (!iequals(trim(value.substr(0, semi)), "permessage-deflate")) return r;
+  if (!http::iequals(http::trim_ows(value.substr(0, semi)), "permessage-deflate")) return r;
   r.ok = true;
   while (semi != std::string_view::npos) {
     value.remove_prefix(semi + 1);
     semi = value.find(';');
-    std::string_view param = trim(value.substr(0, semi));
+    std::string_view param = http::trim_ows(value.substr(0, semi));
     size_t eq = param.find('=');
-    std::string_view name = trim(param.substr(0, eq));
-    if (iequals(name, "server_no_context_takeover")) {
+    std::string_view name = http::trim_ows(param.substr(0, eq));
+    if (http::iequals(name, "server_no_context_takeover")) {
       r.server_no_context_takeover = true;
-    } else if (iequals(name, "server_max_window_bits") && eq != std::string_view::npos) {
-      std::string_view v = trim(param.substr(eq + 1));
+    } else if (http::iequals(name, "server_max_window_bits") && eq != std::string_view::npos) {
+      std::string_view v = http::trim_ows(param.substr(eq + 1));
       if (!v.empty() && v.front() == '"') v = v.substr(1, v.size() >= 2 ? v.size() - 2 : 0);
       int bits = 0;
       for (char ch : v)
@@ -124,30 +106,11 @@ WsClient::~WsClient() = default;
 Result<WsClient*> WsClient::connect(net::Loop& loop, const sockaddr_in& source,
                                     const sockaddr_in& target, const WsClientOptions& options,
                                     ClientEvents& events, uint32_t id) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Error{Errc::kIo, "socket() failed"};
-  int one = 1;
-  // Choose the source address now but the port at connect() time, so the kernel may reuse a
-  // local port towards different destinations (more than ~28k connections per source address
-  // to several targets).
-  setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&source), sizeof(source)) != 0) {
-    ::close(fd);
-    return Error{Errc::kIo, "bind() to the source address failed"};
-  }
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&target), sizeof(target)) != 0 &&
-      errno != EINPROGRESS) {
-    const bool ports = errno == EADDRNOTAVAIL;
-    ::close(fd);
-    return Error{Errc::kIo, ports ? "no free ephemeral port" : "connect() failed"};
-  }
-  sockaddr_storage peer{};
-  std::memcpy(&peer, &target, sizeof(target));
   auto handler = std::make_unique<WsClient>(options, events, id);
   WsClient* client = handler.get();
-  net::Connection* c = loop.adopt(fd, peer, std::move(handler));
-  client->start(*c);
+  auto c = open_connection(loop, source, target, std::move(handler));
+  if (!c) return c.error();
+  client->start(*c.value());
   return client;
 }
 
@@ -213,15 +176,15 @@ size_t WsClient::on_handshake(net::Connection& c, std::span<const uint8_t> data)
     head.remove_prefix(eol == std::string_view::npos ? head.size() : eol + 2);
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    std::string_view name = trim(line.substr(0, colon));
-    std::string_view value = trim(line.substr(colon + 1));
-    if (iequals(name, "Upgrade")) {
-      upgrade = iequals(value, "websocket");
-    } else if (iequals(name, "Connection")) {
+    std::string_view name = http::trim_ows(line.substr(0, colon));
+    std::string_view value = http::trim_ows(line.substr(colon + 1));
+    if (http::iequals(name, "Upgrade")) {
+      upgrade = http::iequals(value, "websocket");
+    } else if (http::iequals(name, "Connection")) {
       connection = has_token(value, "upgrade");
-    } else if (iequals(name, "Sec-WebSocket-Accept")) {
+    } else if (http::iequals(name, "Sec-WebSocket-Accept")) {
       accept_ok = value == std::string_view(expected.data(), expected.size());
-    } else if (iequals(name, "Sec-WebSocket-Extensions")) {
+    } else if (http::iequals(name, "Sec-WebSocket-Extensions")) {
       extensions = value;
     }
   }

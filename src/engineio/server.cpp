@@ -1,7 +1,9 @@
 #include "engineio/server.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <utility>
 
 #include "common/log.h"
@@ -147,8 +149,23 @@ void Server::attach(http::Router& router, net::LoopGroup& loops, const http::Cor
   cors_ = &cors;
   loop_count_ = loops.size();
   per_loop_ = std::make_unique<PerLoop[]>(static_cast<size_t>(loop_count_));
-  for (int i = 0; i < loop_count_; ++i)
-    per_loop_[static_cast<size_t>(i)].loop = &loops.loop(i);
+  // The wheel fires a timer up to one tick after its deadline. Heartbeat deadlines are set one
+  // tick short instead, so a ping and a ping timeout happen within [d - tick, d], never after:
+  // clients and conformance suites measure "pingInterval + pingTimeout" from their side, with
+  // no margin beyond a round trip.
+  auto early = [](uint32_t ms) -> uint64_t {
+    return ms > net::TimerWheel::kTickMs ? ms - net::TimerWheel::kTickMs : ms;
+  };
+  for (int i = 0; i < loop_count_; ++i) {
+    PerLoop& pl = per_loop_[static_cast<size_t>(i)];
+    pl.loop = &loops.loop(i);
+    pl.ping = std::make_unique<HeartbeatQueue>(*pl.loop, early(options_.ping_interval_ms),
+                                               &Socket::fire_heartbeat);
+    pl.pong = std::make_unique<HeartbeatQueue>(*pl.loop, early(options_.ping_timeout_ms),
+                                               &Socket::fire_heartbeat);
+    pl.closing = std::make_unique<HeartbeatQueue>(*pl.loop, options_.close_timeout_ms,
+                                                  &Socket::fire_close_timeout);
+  }
   ws_options_.limits.max_message_size = options_.max_http_buffer_size;
   ws_options_.deflate = options_.deflate;
   ws_options_.deflate.enabled = options_.per_message_deflate;
@@ -174,9 +191,12 @@ net::Loop& Server::loop_at(int index) const {
 }
 
 Socket* Server::find(net::Loop& loop, std::string_view sid) {
-  auto& sessions = local(loop).sessions;
-  auto it = sessions.find(sid);
-  return it == sessions.end() ? nullptr : it->second.get();
+  return local(loop).sessions.find(sid);
+}
+
+Server::PerLoop::~PerLoop() {
+  // Deleting a session does not touch the table (retire() does, and is not called here).
+  sessions.for_each([](Socket& s) { delete &s; });  // NOLINT(cppcoreguidelines-owning-memory)
 }
 
 size_t Server::session_count(net::Loop& loop) const {
@@ -253,43 +273,40 @@ void Server::handle(http::Exchange& ex) {
   handle_handshake_polling(ex);
 }
 
-Socket& Server::create_socket(PerLoop& pl, std::string sid, Transport t, http::Exchange& ex) {
+Socket& Server::create_socket(PerLoop& pl, std::string_view sid, Transport t, http::Exchange& ex) {
   const http::Request& req = ex.request();
-  HandshakeInfo info;
-  info.url.assign(req.target);
-  // Counted first so each vector is one exact allocation: these live as long as the session
-  // (idle memory per connection), and growing by doubling would leave up to half unused.
-  size_t params = 0;
-  for_each_query_param(req.target, [&params](std::string_view, std::string_view) { ++params; });
-  info.query.reserve(params);
-  for_each_query_param(req.target, [&info](std::string_view k, std::string_view v) {
-    info.query.emplace_back(std::string(k), std::string(v));
-  });
-  auto kept_name = [](std::string_view name) -> std::string_view {
-    for (std::string_view kept : kKeptHeaders)
-      if (http::iequals(name, kept)) return kept;
-    return {};
-  };
-  size_t kept_count = 0;
-  for (const http::Header& h : req.headers())
-    kept_count += kept_name(h.name).empty() ? 0 : 1;
-  info.headers.reserve(kept_count);
-  for (const http::Header& h : req.headers()) {
-    const std::string_view kept = kept_name(h.name);
-    if (!kept.empty()) info.headers.emplace_back(std::string(kept), std::string(h.value));
+  const std::string address =
+      client_address(ex.connection().peer_ip(), req, options_.trusted_proxies);
+  const auto issued_ms =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
+  // Packed into one exact-size block (handshake_info.h): it lives as long as the session.
+  HandshakeBuilder hb(req.target, address, issued_ms);
+  const std::string_view query = detail::query_part(req.target);
+  if (query.find_first_of("%+") == std::string_view::npos) {
+    // Nothing to decode (the usual case): the pairs are read from the url's own bytes.
+    hb.use_raw_query(static_cast<size_t>(query.data() - req.target.data()), query.size());
+  } else {
+    for_each_query_param(req.target,
+                         [&hb](std::string_view k, std::string_view v) { hb.add_query(k, v); });
   }
-  info.address = client_address(ex.connection().peer_ip(), req, options_.trusted_proxies);
-  info.issued_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count());
-  auto s = std::make_unique<Socket>(*this, *pl.loop, std::move(sid), t, std::move(info));
-  Socket& ref = *s;
-  pl.sessions.emplace(ref.sid(), std::move(s));
+  for (const http::Header& h : req.headers()) {
+    for (std::string_view kept : kKeptHeaders) {
+      if (http::iequals(h.name, kept)) {
+        hb.add_header(kept, h.value);
+        break;
+      }
+    }
+  }
+  // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): owned by the table until retire()
+  auto* s = new Socket(*this, *pl.loop, sid, t, hb.finish());
+  pl.sessions.insert(s);
   auto& m = eio_metrics();
   m.active.add(1);
   m.opened[t == Transport::kPolling ? 0 : 1].inc();
   m.session_opened(t);
-  return ref;
+  return *s;
 }
 
 void Server::handle_handshake_polling(http::Exchange& ex) {
@@ -485,7 +502,7 @@ void Server::handle_upgrade(http::Exchange& ex, const std::string* sid, bool eio
   ws->start();
 
   if (sid == nullptr) {
-    Socket& s = create_socket(pl, std::move(new_sid), Transport::kWebSocket, ex);
+    Socket& s = create_socket(pl, new_sid, Transport::kWebSocket, ex);
     b->socket = &s;
     s.start(WsBridge::local_link(*b));
     handler_.on_open(s);
@@ -503,7 +520,7 @@ void Server::handle_upgrade(http::Exchange& ex, const std::string* sid, bool eio
   // The session lives on another loop: relay this WebSocket to it.
   eio_metrics().relayed_websockets.inc();
   b->owner_loop = owner;
-  b->sid = *sid;
+  std::memcpy(b->sid.data(), sid->data(), std::min(sid->size(), kSidLength));
   loop_at(owner).post([this, owner, sid = *sid, here, key = b->key] {
     Socket* s = find(loop_at(owner), sid);
     if (s == nullptr || !s->attach_probe(bridge_->remote_link(here, key))) {
@@ -525,11 +542,8 @@ void Server::schedule_flush(Socket& s) {
 
 void Server::retire(Socket& s, std::string_view reason) {
   PerLoop& pl = local(s.loop());
-  auto it = pl.sessions.find(s.sid());
-  if (it != pl.sessions.end()) {
-    pl.dead.push_back(std::move(it->second));
-    pl.sessions.erase(it);
-  }
+  // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): the table owned it
+  if (Socket* owned = pl.sessions.erase(s.sid())) pl.dead.emplace_back(owned);
   auto& m = eio_metrics();
   m.active.add(-1);
   m.session_closed(s.transport());
@@ -560,8 +574,7 @@ void Server::close_all(std::string_view reason) {
   for (int i = 0; i < loop_count_; ++i) {
     loop_at(i).post([this, i, reason = std::string(reason)] {
       std::vector<Socket*> all;
-      for (auto& [sid, s] : local(loop_at(i)).sessions)
-        all.push_back(s.get());
+      local(loop_at(i)).sessions.for_each([&all](Socket& s) { all.push_back(&s); });
       for (Socket* s : all)
         s->terminate(reason);  // retired sockets stay allocated until the end of the turn
     });

@@ -23,6 +23,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engineio/heartbeat.h"
+#include "engineio/id_table.h"
 #include "engineio/options.h"
 #include "engineio/socket.h"
 #include "engineio/ws_transport.h"
@@ -94,7 +96,7 @@ class Server {
   void deliver(int from_loop, const PollWaiter& w, PollReply reply);
   void complete_parked(PerLoop& pl, uint64_t id, const PollReply& reply);
   void get_abandoned(int owner, const std::string& sid, int loop, uint64_t id);
-  Socket& create_socket(PerLoop& pl, std::string sid, Transport t, http::Exchange& ex);
+  Socket& create_socket(PerLoop& pl, std::string_view sid, Transport t, http::Exchange& ex);
   std::string make_sid(const net::Loop& loop) const;
   std::string cookie_header(std::string_view sid) const;
 
@@ -117,9 +119,22 @@ class Server {
 
 // Loop-thread state of the server on one loop.
 struct Server::PerLoop {
+  struct SidOf {
+    std::string_view operator()(const Socket& s) const { return s.sid(); }
+  };
+  PerLoop() = default;
+  PerLoop(const PerLoop&) = delete;
+  PerLoop& operator=(const PerLoop&) = delete;
+  ~PerLoop();  // frees the sessions still open
+
   net::Loop* loop = nullptr;
-  // Keyed by a view of the socket's own sid (a Socket never moves; its sid never changes).
-  std::unordered_map<std::string_view, std::unique_ptr<Socket>> sessions;
+  // The sessions' heartbeat waits (set by attach()). First: destroyed after every session.
+  std::unique_ptr<HeartbeatQueue> ping;     // ping interval
+  std::unique_ptr<HeartbeatQueue> pong;     // pong deadline
+  std::unique_ptr<HeartbeatQueue> closing;  // close timeout of a polling session closing
+  // Owning (a session is moved to `dead` when it ends). Keyed by the socket's own sid, which
+  // never changes; a Socket never moves.
+  IdTable<Socket, SidOf> sessions;
   std::unordered_map<uint64_t, http::PendingResponse> parked;  // GETs (and remote POSTs)
   uint64_t next_park_id = 1;
   /// sid → connection id of the POST whose body is being read for that session (Node's
@@ -140,8 +155,7 @@ struct Server::PerLoop {
 template <typename F>
 void Server::for_each_socket(net::Loop& loop, F&& f) {
   std::vector<Socket*> all;
-  for (auto& [sid, s] : local(loop).sessions)
-    all.push_back(s.get());
+  local(loop).sessions.for_each([&all](Socket& s) { all.push_back(&s); });
   for (Socket* s : all)
     if (s->is_open()) f(*s);
 }

@@ -13,14 +13,6 @@
 namespace sb::engineio {
 namespace {
 
-// The wheel fires a timer up to one tick after its deadline. Heartbeat deadlines are armed one
-// tick short instead, so a ping and a ping timeout happen within [d - tick, d], never after:
-// clients and conformance suites measure "pingInterval + pingTimeout" from their side, with no
-// margin beyond a round trip.
-uint64_t heartbeat_delay(uint32_t ms) {
-  return ms > net::TimerWheel::kTickMs ? ms - net::TimerWheel::kTickMs : ms;
-}
-
 std::string_view as_text(std::span<const uint8_t> b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
@@ -28,18 +20,6 @@ std::string_view as_text(std::span<const uint8_t> b) {
 }  // namespace
 
 Handler::~Handler() = default;
-
-std::optional<std::string_view> HandshakeInfo::query_param(std::string_view key) const {
-  for (const auto& [k, v] : query)
-    if (k == key) return std::string_view(v);
-  return std::nullopt;
-}
-
-std::optional<std::string_view> HandshakeInfo::header(std::string_view name) const {
-  for (const auto& [k, v] : headers)
-    if (k == name) return std::string_view(v);
-  return std::nullopt;
-}
 
 PollReply PollReply::error(ErrorCode code) {
   eio_metrics().count_error(code);
@@ -51,20 +31,27 @@ PollReply PollReply::error(ErrorCode code) {
           {}};
 }
 
-Socket::Socket(Server& server, net::Loop& loop, std::string sid, Transport transport,
+Socket::Socket(Server& server, net::Loop& loop, std::string_view sid, Transport transport,
                HandshakeInfo handshake)
     : server_(server),
-      loop_(loop),
-      sid_(std::move(sid)),
       handshake_(std::move(handshake)),
-      transport_(transport) {}
+      loop_index_(static_cast<uint8_t>(loop.index())),
+      transport_(transport) {
+  // Every sid is made by generate_sid (fixed length); a shorter one would be padded.
+  std::memset(sid_, '0', kSidLength);
+  std::memcpy(sid_, sid.data(), std::min(sid.size(), kSidLength));
+}
 
 Socket::~Socket() = default;
+
+net::Loop& Socket::loop() const {
+  return server_.loop_at(loop_index_);
+}
 
 std::string Socket::open_packet() const {
   const Options& o = server_.options();
   OpenInfo info;
-  info.sid = sid_;
+  info.sid = sid();
   info.upgrade_to_websocket = transport_ == Transport::kPolling && o.allow_upgrades && o.websocket;
   info.ping_interval_ms = o.ping_interval_ms;
   info.ping_timeout_ms = o.ping_timeout_ms;
@@ -89,9 +76,9 @@ bool Socket::writable() const {
   // While a probe is open the transport is about to change: Node's polling transport is not
   // writable then either (its GETs are answered with noops), and a volatile packet is exactly
   // what may be lost in the switch.
-  if (state_ != State::kOpen || probe_) return false;
+  if (state_ != State::kOpen || upgrading()) return false;
   if (ws_) return ws_->writable();
-  return get_.has_value();
+  return get_parked();
 }
 
 void Socket::send_text(std::string_view text) {
@@ -135,17 +122,18 @@ void Socket::send_packet(PacketType type, std::string_view data) {
 }
 
 void Socket::enqueue(Queued q, size_t bytes) {
-  queue_.push_back(std::move(q));
-  queued_bytes_ += bytes + 1;  // + the record separator
-  if (queued_bytes_ > server_.options().max_buffered_bytes) {
+  Polling& p = polling();
+  p.queue.push_back(std::move(q));
+  p.queued_bytes += bytes + 1;  // + the record separator
+  if (p.queued_bytes > server_.options().max_buffered_bytes) {
     // A client that stopped polling while we keep producing: drop it rather than grow.
     eio_metrics().oversized.inc();
-    SB_LOG_DEBUG("engineio {}: polling buffer over {} bytes", sid_,
+    SB_LOG_DEBUG("engineio {}: polling buffer over {} bytes", sid(),
                  server_.options().max_buffered_bytes);
     finish("transport error", PacketType::kClose);
     return;
   }
-  if (get_) schedule_flush();
+  if (p.get) schedule_flush();
 }
 
 void Socket::close() {
@@ -154,8 +142,8 @@ void Socket::close() {
     finish("forced close", PacketType::kClose);
     return;
   }
-  if (probe_) abort_probe();
-  if (get_) {
+  if (upgrading()) abort_probe();
+  if (get_parked()) {
     // Deliver what is buffered with the close packet now.
     reply_get(take_payload("1"));
     finish("forced close", PacketType::kClose);
@@ -164,14 +152,13 @@ void Socket::close() {
   // Wait for the next GET to carry the close packet, but not forever.
   state_ = State::kClosing;
   awaiting_pong_ = false;
-  loop_.timers().arm(heartbeat_, server_.options().close_timeout_ms,
-                     [this] { finish("forced close", PacketType::kClose); });
+  server_.local(loop()).closing->push(*this);
 }
 
 // ---- polling ----
 
 std::optional<PollReply> Socket::on_get(const PollWaiter& w) {
-  if (get_) {
+  if (get_parked()) {
     // Two GETs at once: Node refuses the new one (400) and closes the session; the pending one
     // gets the close packet.
     finish("transport error", PacketType::kClose);
@@ -189,12 +176,12 @@ std::optional<PollReply> Socket::on_get(const PollWaiter& w) {
     finish("forced close", PacketType::kClose);
     return r;
   }
-  if (!queue_.empty()) return payload_reply(w, take_payload());
+  if (poll_ && !poll_->queue.empty()) return payload_reply(w, take_payload());
   if (probed_) {
     // Upgrading: release the client's poll at once so it can pause polling and send `5`.
     return payload_reply(w, "6");
   }
-  get_ = w;
+  polling().get = w;
   return std::nullopt;
 }
 
@@ -229,8 +216,8 @@ PollReply Socket::on_post(std::string_view body, bool octet_stream) {
 }
 
 void Socket::on_get_abandoned(int loop, uint64_t id) {
-  if (!get_ || get_->loop != loop || get_->id != id) return;
-  get_.reset();
+  if (!get_parked() || poll_->get->loop != loop || poll_->get->id != id) return;
+  poll_->get.reset();
   // Node: "poll connection closed prematurely".
   finish("transport error", PacketType::kClose);
 }
@@ -243,13 +230,15 @@ void Socket::schedule_flush() {
 
 void Socket::flush() {
   flush_scheduled_ = false;
-  if (state_ == State::kClosed || !get_ || queue_.empty()) return;
+  if (state_ == State::kClosed || !get_parked() || poll_->queue.empty()) return;
   reply_get(take_payload());
 }
 
 std::string Socket::take_payload(std::string_view tail) {
+  if (!poll_) return std::string(tail);  // nothing queued: the tail alone
+  const std::vector<Queued>& queue = poll_->queue;
   size_t size = tail.empty() ? 0 : tail.size() + 1;
-  for (const Queued& q : queue_) {
+  for (const Queued& q : queue) {
     if (q.shared) {
       size += q.shared->polling.size() + 1;
     } else {
@@ -259,7 +248,7 @@ std::string Socket::take_payload(std::string_view tail) {
   std::string out;
   out.resize(size);
   char* w = out.data();
-  for (const Queued& q : queue_) {
+  for (const Queued& q : queue) {
     if (w != out.data()) *w++ = kRecordSeparator;
     if (q.shared) {
       const std::string_view v = q.shared->polling.view();
@@ -283,8 +272,8 @@ std::string Socket::take_payload(std::string_view tail) {
     w += tail.size();
   }
   out.resize(static_cast<size_t>(w - out.data()));
-  queue_.clear();
-  queued_bytes_ = 0;
+  poll_->queue.clear();
+  poll_->queued_bytes = 0;
   return out;
 }
 
@@ -306,9 +295,9 @@ PollReply Socket::payload_reply(const PollWaiter& w, std::string body) const {
 }
 
 void Socket::reply_get(std::string body) {
-  const PollWaiter w = *get_;
-  get_.reset();
-  server_.deliver(loop_.index(), w, payload_reply(w, std::move(body)));
+  const PollWaiter w = *poll_->get;  // callers checked get_parked()
+  poll_->get.reset();
+  server_.deliver(loop_index_, w, payload_reply(w, std::move(body)));
 }
 
 // ---- packets ----
@@ -318,8 +307,7 @@ void Socket::on_packet(const Packet& p) {
   if (awaiting_pong_ && !pong_refreshed_ && p.type != PacketType::kPong) {
     // engine.io 6.6: traffic while a pong is due extends the deadline once.
     pong_refreshed_ = true;
-    loop_.timers().arm(heartbeat_, heartbeat_delay(server_.options().ping_timeout_ms),
-                       [this] { on_heartbeat_timer(); });
+    server_.local(loop()).pong->push(*this);
   }
   switch (p.type) {
     case PacketType::kPing:
@@ -348,8 +336,15 @@ void Socket::on_packet(const Packet& p) {
 // ---- heartbeat ----
 
 void Socket::schedule_ping() {
-  loop_.timers().arm(heartbeat_, heartbeat_delay(server_.options().ping_interval_ms),
-                     [this] { on_heartbeat_timer(); });
+  server_.local(loop()).ping->push(*this);
+}
+
+void Socket::fire_heartbeat(HeartbeatNode& n) {
+  static_cast<Socket&>(n).on_heartbeat_timer();
+}
+
+void Socket::fire_close_timeout(HeartbeatNode& n) {
+  static_cast<Socket&>(n).finish("forced close", PacketType::kClose);
 }
 
 void Socket::on_heartbeat_timer() {
@@ -360,8 +355,7 @@ void Socket::on_heartbeat_timer() {
   }
   awaiting_pong_ = true;
   pong_refreshed_ = false;
-  loop_.timers().arm(heartbeat_, heartbeat_delay(server_.options().ping_timeout_ms),
-                     [this] { on_heartbeat_timer(); });
+  server_.local(loop()).pong->push(*this);
   send_packet(PacketType::kPing, {});
 }
 
@@ -369,12 +363,13 @@ void Socket::on_heartbeat_timer() {
 
 bool Socket::attach_probe(std::unique_ptr<WsLink> link) {
   const Options& o = server_.options();
-  if (state_ != State::kOpen || ws_ || probe_ || upgraded_ || !o.allow_upgrades) return false;
-  probe_ = std::move(link);
+  if (state_ != State::kOpen || ws_ || upgrading() || upgraded_ || !o.allow_upgrades) return false;
+  Polling& pl = polling();
+  pl.probe = std::move(link);
   probed_ = false;
-  if (!upgrade_timer_) upgrade_timer_ = std::make_unique<net::Timer>();
-  loop_.timers().arm(*upgrade_timer_, o.upgrade_timeout_ms, [this] {
-    SB_LOG_DEBUG("engineio {}: upgrade not completed in time", sid_);
+  if (!pl.upgrade_timer) pl.upgrade_timer = std::make_unique<net::Timer>();
+  loop().timers().arm(*pl.upgrade_timer, o.upgrade_timeout_ms, [this] {
+    SB_LOG_DEBUG("engineio {}: upgrade not completed in time", sid());
     abort_probe();
   });
   return true;
@@ -382,7 +377,7 @@ bool Socket::attach_probe(std::unique_ptr<WsLink> link) {
 
 void Socket::on_ws_message(uint64_t key, ws::MessageType type, std::span<const uint8_t> payload) {
   if (state_ == State::kClosed) return;
-  if (probe_ && probe_->key() == key) {
+  if (upgrading() && poll_->probe->key() == key) {
     if (type != ws::MessageType::kText) {
       abort_probe();
       return;
@@ -410,10 +405,10 @@ void Socket::on_ws_message(uint64_t key, ws::MessageType type, std::span<const u
 
 void Socket::on_probe_packet(const Packet& p) {
   if (p.type == PacketType::kPing && p.data == "probe" && !probed_) {
-    probe_->send_text(PacketType::kPong, "probe");
+    poll_->probe->send_text(PacketType::kPong, "probe");
     probed_ = true;
     // A GET parked now would hold the client's polling loop: release it (see on_get).
-    if (get_) reply_get(queue_.empty() ? std::string("6") : take_payload());
+    if (get_parked()) reply_get(poll_->queue.empty() ? std::string("6") : take_payload());
     return;
   }
   if (p.type == PacketType::kUpgrade) {
@@ -424,18 +419,19 @@ void Socket::on_probe_packet(const Packet& p) {
 }
 
 void Socket::complete_upgrade() {
-  upgrade_timer_.reset();    // not in its own callback: a WebSocket message brought us here
-  if (get_) reply_get("6");  // discard the polling transport
-  ws_ = std::move(probe_);
+  // Not in its own callback: a WebSocket message brought us here (upgrading(): poll_ is set).
+  poll_->upgrade_timer.reset();
+  if (get_parked()) reply_get("6");  // discard the polling transport
+  ws_ = std::move(poll_->probe);     // upgrading(): poll_ is set
   probed_ = false;
   transport_ = Transport::kWebSocket;
   upgraded_ = true;
   eio_metrics().upgrades.inc();
   eio_metrics().moved_to_websocket();
   // What polling had buffered leaves on the WebSocket, in order.
-  std::vector<Queued> pending = std::move(queue_);
-  queue_.clear();
-  queued_bytes_ = 0;
+  std::vector<Queued> pending;
+  if (poll_) pending = std::move(poll_->queue);
+  poll_.reset();  // polling is over for this session
   for (const Queued& q : pending) {
     if (q.shared) {
       ws_->send_shared(*q.shared);
@@ -449,19 +445,20 @@ void Socket::complete_upgrade() {
 }
 
 void Socket::abort_probe() {
-  if (upgrade_timer_) upgrade_timer_->cancel();
   probed_ = false;
-  if (probe_) {
-    std::unique_ptr<WsLink> p = std::move(probe_);
+  if (!poll_) return;
+  if (poll_->upgrade_timer) poll_->upgrade_timer->cancel();
+  if (poll_->probe) {
+    std::unique_ptr<WsLink> p = std::move(poll_->probe);
     p->close();
   }
 }
 
 void Socket::on_ws_closed(uint64_t key, bool error) {
-  if (probe_ && probe_->key() == key) {
-    probe_.reset();
+  if (upgrading() && poll_->probe->key() == key) {
+    poll_->probe.reset();
     probed_ = false;
-    if (upgrade_timer_) upgrade_timer_->cancel();
+    if (poll_->upgrade_timer) poll_->upgrade_timer->cancel();
     return;
   }
   if (ws_ && ws_->key() == key) {
@@ -475,21 +472,20 @@ void Socket::on_ws_closed(uint64_t key, bool error) {
 void Socket::finish(std::string_view reason, PacketType get_answer) {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
-  heartbeat_.cancel();
-  if (upgrade_timer_) upgrade_timer_->cancel();
-  if (probe_) {
-    std::unique_ptr<WsLink> p = std::move(probe_);
+  HeartbeatNode::cancel();
+  if (poll_ && poll_->upgrade_timer) poll_->upgrade_timer->cancel();
+  if (upgrading()) {
+    std::unique_ptr<WsLink> p = std::move(poll_->probe);
     p->close();
   }
   if (ws_) {
     std::unique_ptr<WsLink> w = std::move(ws_);
     w->close();
   }
-  if (get_) {
+  if (get_parked()) {
     reply_get(std::string(1, packet_type_char(get_answer)));
   }
-  queue_.clear();
-  queued_bytes_ = 0;
+  poll_.reset();
   server_.retire(*this, reason);
 }
 

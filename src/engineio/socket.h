@@ -17,9 +17,12 @@
 #include <utility>
 #include <vector>
 
+#include "engineio/handshake_info.h"
+#include "engineio/heartbeat.h"
 #include "engineio/options.h"
 #include "engineio/packet.h"
 #include "engineio/shared_packet.h"
+#include "engineio/sid.h"
 #include "net/timer_wheel.h"
 #include "ws/frame.h"
 
@@ -49,29 +52,13 @@ class Handler {
   virtual void on_close(Socket& s, std::string_view reason) = 0;
 };
 
-/// What the handshake request carried, kept for the application (Socket.IO's
-/// `socket.handshake`). Copied once at the handshake.
-struct HandshakeInfo {
-  std::string url;  // request target as sent
-  /// Every query parameter, percent-decoded, in order (EIO, transport and t included).
-  std::vector<std::pair<std::string, std::string>> query;
-  /// Selected request headers (lower-case names): host, origin, user-agent, cookie, referer,
-  /// accept-language, authorization, x-forwarded-for, x-forwarded-proto, x-real-ip.
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string address;     // peer IP
-  uint64_t issued_ms = 0;  // wall clock, ms since the epoch
-
-  std::optional<std::string_view> query_param(std::string_view key) const;
-  std::optional<std::string_view> header(std::string_view lower_case_name) const;
-};
-
 enum class ContentEncoding : uint8_t { kIdentity, kGzip, kDeflate };
 
 /// Where the answer to a parked polling GET goes: an entry in the parked table of the loop
 /// whose connection carries the request (possibly another loop than the socket's).
 struct PollWaiter {
-  int loop = -1;
   uint64_t id = 0;
+  int loop = -1;
   ContentEncoding encoding = ContentEncoding::kIdentity;
   bool xss_header = false;  // an old-IE user agent: add X-XSS-Protection: 0 (as Node does)
 };
@@ -115,25 +102,27 @@ class WsLink {
   uint64_t key_;
 };
 
-class Socket {
+// The heartbeat (ping interval, pong deadline, close timeout) is a HeartbeatNode base: the
+// loop's queues hold it (heartbeat.h), not a timer of its own.
+class Socket : private HeartbeatNode {
  public:
-  Socket(Server& server, net::Loop& loop, std::string sid, Transport transport,
+  Socket(Server& server, net::Loop& loop, std::string_view sid, Transport transport,
          HandshakeInfo handshake);
   ~Socket();
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
 
-  const std::string& sid() const { return sid_; }
-  net::Loop& loop() const { return loop_; }
+  std::string_view sid() const { return {sid_, kSidLength}; }
+  net::Loop& loop() const;
   Transport transport() const { return transport_; }
   /// A WebSocket is probing (between its attach and the `5` upgrade packet).
-  bool upgrading() const { return probe_ != nullptr; }
+  bool upgrading() const { return poll_ && poll_->probe; }
   bool upgraded() const { return upgraded_; }
   /// Open: sends are delivered. False once close() was called or the session ended.
   bool is_open() const { return state_ == State::kOpen; }
   const HandshakeInfo& handshake() const { return handshake_; }
   /// Bytes waiting for a polling GET.
-  size_t buffered_bytes() const { return queued_bytes_; }
+  size_t buffered_bytes() const { return poll_ ? poll_->queued_bytes : 0; }
   /// Whether a packet sent now goes out at once (Node's `transport.writable`, adapted): open,
   /// not upgrading, and either a polling GET is waiting for it or the WebSocket is below its
   /// high watermark. The Socket.IO layer drops volatile packets when it is false.
@@ -195,6 +184,9 @@ class Socket {
   void reply_get(std::string body);
   void schedule_ping();
   void on_heartbeat_timer();
+  /// The queues' callbacks (the ping / pong queues, and the close-timeout queue).
+  static void fire_heartbeat(HeartbeatNode& n);
+  static void fire_close_timeout(HeartbeatNode& n);
   void on_probe_packet(const Packet& p);
   void complete_upgrade();
   void abort_probe();
@@ -203,9 +195,10 @@ class Socket {
   void finish(std::string_view reason, PacketType get_answer);
 
   Server& server_;
-  net::Loop& loop_;
-  std::string sid_;
   HandshakeInfo handshake_;
+  // Our sids have a fixed length: kept inline, not in a heap string (idle memory).
+  char sid_[kSidLength];
+  uint8_t loop_index_;  // the owner loop (a sid names at most 256 loops)
   Transport transport_;
   State state_ = State::kOpen;
   bool upgraded_ = false;
@@ -213,15 +206,23 @@ class Socket {
   bool awaiting_pong_ = false;   // a ping is out; the heartbeat timer is its deadline
   bool pong_refreshed_ = false;  // the deadline was extended once by another packet
   bool flush_scheduled_ = false;
-  std::unique_ptr<WsLink> ws_;     // active WebSocket transport
-  std::unique_ptr<WsLink> probe_;  // WebSocket being probed for the upgrade
-  std::optional<PollWaiter> get_;  // parked polling GET
-  std::vector<Queued> queue_;      // polling output not yet taken by a GET
-  size_t queued_bytes_ = 0;
-  net::Timer heartbeat_;  // ping interval, pong deadline, or close timeout (closing)
-  // Only a polling session that upgrades needs it (from the probe to the upgrade): allocated
-  // then, so a WebSocket-only session saves the 72 bytes of a timer.
-  std::unique_ptr<net::Timer> upgrade_timer_;
+  std::unique_ptr<WsLink> ws_;  // active WebSocket transport
+  // The polling transport's state: allocated by its first GET or buffered packet, freed by the
+  // upgrade, so a WebSocket session carries one pointer instead of ~56 bytes.
+  struct Polling {
+    std::optional<PollWaiter> get;  // parked polling GET
+    std::vector<Queued> queue;      // polling output not yet taken by a GET
+    size_t queued_bytes = 0;
+    std::unique_ptr<WsLink> probe;  // WebSocket being probed for the upgrade
+    // From the probe to the upgrade only: allocated then.
+    std::unique_ptr<net::Timer> upgrade_timer;
+  };
+  Polling& polling() {
+    if (!poll_) poll_ = std::make_unique<Polling>();
+    return *poll_;
+  }
+  bool get_parked() const { return poll_ && poll_->get.has_value(); }
+  std::unique_ptr<Polling> poll_;
 };
 
 }  // namespace sb::engineio

@@ -102,13 +102,13 @@ void WsBridge::on_message(ws::Session& s, ws::MessageType type, std::span<const 
   std::string copy(reinterpret_cast<const char*>(payload.data()), payload.size());
   Server& srv = server_;
   srv.loop_at(b->owner_loop)
-      .post(
-          [&srv, owner = b->owner_loop, sid = b->sid, key = b->key, type, copy = std::move(copy)] {
-            Socket* sock = srv.find(srv.loop_at(owner), sid);
-            if (sock == nullptr) return;  // gone: its close already reached the WebSocket
-            sock->on_ws_message(key, type,
-                                {reinterpret_cast<const uint8_t*>(copy.data()), copy.size()});
-          });
+      .post([&srv, owner = b->owner_loop, sid = std::string(b->sid_view()), key = b->key, type,
+             copy = std::move(copy)] {
+        Socket* sock = srv.find(srv.loop_at(owner), sid);
+        if (sock == nullptr) return;  // gone: its close already reached the WebSocket
+        sock->on_ws_message(key, type,
+                            {reinterpret_cast<const uint8_t*>(copy.data()), copy.size()});
+      });
 }
 
 void WsBridge::on_close(ws::Session& s, uint16_t code) {
@@ -123,7 +123,7 @@ void WsBridge::on_close(ws::Session& s, uint16_t code) {
   } else {
     Server& srv = server_;
     srv.loop_at(b->owner_loop)
-        .post([&srv, owner = b->owner_loop, sid = b->sid, key = b->key, error] {
+        .post([&srv, owner = b->owner_loop, sid = std::string(b->sid_view()), key = b->key, error] {
           Socket* sock = srv.find(srv.loop_at(owner), sid);
           if (sock != nullptr) sock->on_ws_closed(key, error);
         });

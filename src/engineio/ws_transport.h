@@ -10,12 +10,14 @@
 // (ws::BroadcastFrame, cross-thread) and posted to the WebSocket's loop. Each post is looked up
 // by key on arrival, so either side may have closed meanwhile.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "engineio/sid.h"
 #include "engineio/socket.h"
 #include "ws/session.h"
 
@@ -29,7 +31,9 @@ struct WsBinding {
   uint64_t key = 0;
   Socket* socket = nullptr;  // the session, when it lives on this loop (null once detached)
   int owner_loop = -1;       // else: the owner loop and the sid (relayed)
-  std::string sid;
+  // Inline, fixed length (decode_sid accepted it): not a 32-byte std::string on every binding.
+  std::array<char, kSidLength> sid{};
+  std::string_view sid_view() const { return {sid.data(), sid.size()}; }
   bool relayed() const { return owner_loop >= 0; }
 };
 

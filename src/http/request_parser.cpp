@@ -65,14 +65,6 @@ bool valid_field_value(std::string_view v) {
   return true;
 }
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 bool lookup_method(std::string_view m, Method& out) {
   switch (m.size()) {
     case 3:

@@ -31,9 +31,8 @@ BlobPtr BlobPtr::copy_of(std::string_view bytes) {
 
 SharedBuffer::SharedBuffer(BlobPtr blob) : l_(blob ? new LocalBlob{std::move(blob), 1} : nullptr) {}
 
-void SharedBuffer::release() {
-  if (l_ != nullptr && --l_->refs == 0) delete l_;
-  l_ = nullptr;
+void SharedBuffer::destroy(LocalBlob* l) {
+  delete l;
 }
 
 }  // namespace sb::net

@@ -93,6 +93,11 @@ class SharedBuffer {
     return *this;
   }
   ~SharedBuffer() { release(); }
+  /// Drops this handle (empty afterwards). Inline: an outbound queue releases one per chunk sent.
+  void release() {
+    if (l_ != nullptr && --l_->refs == 0) destroy(l_);
+    l_ = nullptr;
+  }
 
   explicit operator bool() const { return l_ != nullptr; }
   const uint8_t* data() const { return l_->blob->data(); }
@@ -111,7 +116,7 @@ class SharedBuffer {
     BlobPtr blob;
     uint32_t refs = 1;
   };
-  void release();
+  static void destroy(LocalBlob* l);
   LocalBlob* l_ = nullptr;
 };
 

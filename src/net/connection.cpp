@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -31,6 +32,16 @@ constexpr size_t kMaxIov = 64;
 metrics::Counter& send_calls() {
   static metrics::Counter c("sb_net_send_calls_total", "sendmsg() calls");
   return c;
+}
+
+// glibc's send()/sendmsg() are pthread cancellation points: each call switches asynchronous
+// cancellation on and off around the syscall (about a third of the user-space cost of a send).
+// Loop threads are never cancelled, so the plain syscall does the same work without that.
+ssize_t sys_send(int fd, const void* buf, size_t len, int flags) {
+  return ::syscall(SYS_sendto, fd, buf, len, flags, nullptr, 0);
+}
+ssize_t sys_sendmsg(int fd, const msghdr* msg, int flags) {
+  return ::syscall(SYS_sendmsg, fd, msg, flags);
 }
 
 }  // namespace
@@ -109,19 +120,26 @@ void Connection::mark_dirty() {
     dirty_ = true;
     loop_.dirty_.push_back(this);
   }
-  if (queued_ > loop_.options().high_watermark) above_high_ = true;
-  if (queued_ > loop_.options().max_outbound_bytes && !doomed_) {
-    // Over the limit: first let the kernel take what it can right now (rare path, so a syscall
-    // here is fine). If the queue is still over, the reader is too slow: the connection is doomed,
-    // later writes are dropped, and the end of the turn aborts it. Not closed here: the caller may
-    // be iterating a member list, and on_close must run when no such iteration is under way.
-    if (send_queued() == SendResult::kError) return;
-    if (queued_ > loop_.options().max_outbound_bytes) {
-      doomed_ = true;
-      SB_LOG_WARN("connection {} from {} closed: outbound queue {} bytes over limit {}", id_,
-                  peer_ip(), queued_, loop_.options().max_outbound_bytes);
-      drop_queue();
-    }
+  const LoopOptions& o = loop_.options();
+  // One compare on the common path; either limit may be the lower one (options are free).
+  if (queued_ > std::min(o.high_watermark, o.max_outbound_bytes)) [[unlikely]] {
+    if (queued_ > o.high_watermark) above_high_ = true;
+    if (queued_ > o.max_outbound_bytes && !doomed_) over_limit();
+  }
+}
+
+// Kept out of line: the per-write path above stays a few instructions with no spills.
+void Connection::over_limit() {
+  // Over the limit: first let the kernel take what it can right now (rare path, so a syscall
+  // here is fine). If the queue is still over, the reader is too slow: the connection is doomed,
+  // later writes are dropped, and the end of the turn aborts it. Not closed here: the caller may
+  // be iterating a member list, and on_close must run when no such iteration is under way.
+  if (send_queued() == SendResult::kError) return;
+  if (queued_ > loop_.options().max_outbound_bytes) {
+    doomed_ = true;
+    SB_LOG_WARN("connection {} from {} closed: outbound queue {} bytes over limit {}", id_,
+                peer_ip(), queued_, loop_.options().max_outbound_bytes);
+    drop_queue();
   }
 }
 
@@ -170,6 +188,10 @@ void Connection::write(const SharedBuffer& buf, size_t offset, size_t length) {
   }
   queue_.push_back(Chunk{buf, static_cast<uint32_t>(offset), static_cast<uint32_t>(length)});
   queued_ += length;
+  // mark_dirty() inlined for the broadcast path: this runs once per receiver.
+  const LoopOptions& o = loop_.options();
+  if (dirty_ && queued_ <= std::min(o.high_watermark, o.max_outbound_bytes)) [[likely]]
+    return;
   mark_dirty();
 }
 
@@ -181,20 +203,29 @@ void Connection::drop_queue() {
 
 Connection::SendResult Connection::send_queued() {
   SendResult result = SendResult::kDrained;
-  while (qhead_ < queue_.size()) {
+  size_t head = qhead_;
+  const size_t end = queue_.size();
+  while (head < end) {
     std::array<iovec, kMaxIov> iov;
     size_t n = 0;
     size_t batch = 0;
-    for (size_t i = qhead_; i < queue_.size() && n < kMaxIov; ++i, ++n) {
+    for (size_t i = head; i < end && n < kMaxIov; ++i, ++n) {
       const Chunk& c = queue_[i];
       iov[n].iov_base = const_cast<uint8_t*>(c.buf.data()) + c.offset;
       iov[n].iov_len = c.length;
       batch += c.length;
     }
-    msghdr msg{};
-    msg.msg_iov = iov.data();
-    msg.msg_iovlen = n;
-    ssize_t sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t sent = 0;
+    if (n == 1) {
+      // One chunk (a lone reply, a quiet broadcast): send() spares the kernel the msghdr and
+      // iovec copies.
+      sent = sys_send(fd_, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } else {
+      msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = n;
+      sent = sys_sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     send_calls().inc();
     if (sent < 0) {
       if (errno == EINTR) continue;
@@ -202,28 +233,30 @@ Connection::SendResult Connection::send_queued() {
         result = SendResult::kBlocked;
         break;
       }
+      qhead_ = static_cast<uint32_t>(head);
       abort(CloseReason::kIoError);
       return SendResult::kError;
     }
     size_t left = static_cast<size_t>(sent);
     queued_ -= left;
     // Pop what was sent, empty chunks included (a reserve() never committed leaves one).
-    while (qhead_ < queue_.size()) {
-      Chunk& c = queue_[qhead_];
+    while (head < end) {
+      Chunk& c = queue_[head];
       if (left < c.length) {
         c.offset += static_cast<uint32_t>(left);
         c.length -= static_cast<uint32_t>(left);
         break;
       }
       left -= c.length;
-      c.buf = SharedBuffer();
-      ++qhead_;
+      c.buf.release();
+      ++head;
     }
     if (static_cast<size_t>(sent) < batch) {  // short write: the kernel buffer is full
       result = SendResult::kBlocked;
       break;
     }
   }
+  qhead_ = static_cast<uint32_t>(head);
   if (qhead_ == queue_.size()) {
     queue_.clear();
     qhead_ = 0;

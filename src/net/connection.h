@@ -119,11 +119,13 @@ class Connection {
   void on_readable();
   void on_writable();
   enum class SendResult : uint8_t { kDrained, kBlocked, kError };
-  /// sendmsg() of everything queued, 64 chunks per call, until drained or the kernel refuses.
+  /// sendmsg() (send() for one chunk) of everything queued, 64 chunks per call, until drained or
+  /// the kernel refuses.
   SendResult send_queued();
   /// End-of-turn work: send, arm or disarm EPOLLOUT, watermarks, graceful close. False if dead.
   bool flush();
   void mark_dirty();
+  void over_limit();  // mark_dirty's rare path: the queue passed max_outbound_bytes
   void update_events();
   void begin_close(CloseReason reason, bool graceful);
   void finish_close();  // called by the loop at the end of the turn
@@ -133,8 +135,8 @@ class Connection {
 
   Loop& loop_;
   int fd_;
+  uint32_t slot_ = 0;  // position in the loop's connection list (packed next to fd_)
   uint64_t id_;
-  size_t slot_ = 0;  // position in the loop's connection list
   // The peer address, IPv4 or IPv6 (AF_UNIX peers keep only the family): 28 bytes instead of
   // a 128-byte sockaddr_storage per connection.
   union PeerAddr {
@@ -142,9 +144,9 @@ class Connection {
     sockaddr_in v4;
     sockaddr_in6 v6;
   } peer_{};
+  uint32_t qhead_ = 0;  // first pending chunk of queue_ (fills the 4 bytes after peer_)
   std::unique_ptr<ConnectionHandler> handler_;
-  std::vector<Chunk> queue_;  // outbound chunks; [qhead_, end) are pending
-  size_t qhead_ = 0;
+  std::vector<Chunk> queue_;    // outbound chunks; [qhead_, end) are pending
   size_t queued_ = 0;           // bytes pending in queue_
   std::vector<uint8_t> spill_;  // unconsumed input (a partial frame or request)
   Timer timer_;

@@ -4,8 +4,8 @@
 // buffer shared by all its connections, and the lists that implement corking and deferred close.
 //
 // One turn: wait for events → read and dispatch → run mailbox tasks → fire timers → run deferred
-// tasks → finish closes (handlers' on_close) → flush every connection written to (one sendmsg each)
-// → free what was closed. Nothing here blocks except epoll_wait.
+// tasks → finish closes (handlers' on_close) → flush every connection written to (one sendmsg each,
+// those read from this turn first) → free what was closed. Nothing here blocks except epoll_wait.
 
 #include <atomic>
 #include <cstddef>
@@ -20,6 +20,8 @@
 #include "common/unique_function.h"
 #include "net/connection.h"
 #include "net/timer_wheel.h"
+
+struct epoll_event;
 
 namespace sb::net {
 
@@ -92,6 +94,7 @@ class Loop {
   void pause_listener(Listener& l);
   void drain_mailbox();
   void end_of_turn();
+  void put_readers_first(const epoll_event* events, int n);
   void epoll_set(Connection& c, uint32_t events, bool add);
   void epoll_remove(int fd);
   void retire(Connection* c);  // remove from the set, free at end of turn

@@ -1,4 +1,5 @@
 #include "redis/client.h"
+#include "redis/push_parser.h"
 
 #include <algorithm>
 #include <chrono>
@@ -64,6 +65,20 @@ class Client::Handler final : public net::ConnectionHandler {
 
   size_t on_data(net::Connection& /*c*/, std::span<uint8_t> data) override {
     if (client_ == nullptr) return data.size();
+    // A subscriber's message pushes are delivered straight from the receive buffer while the
+    // reader holds nothing partial (so the order of replies is kept); the rest goes to it.
+    if (client_->subscriber_ && reader_.idle()) {
+      size_t off = 0;
+      PubSubMessage m{};
+      while (client_ != nullptr && off < data.size()) {
+        const size_t n = parse_push(data.subspan(off), m);
+        if (n == 0) break;
+        off += n;
+        client_->deliver(m);
+      }
+      if (client_ == nullptr || off == data.size()) return data.size();
+      data = data.subspan(off);
+    }
     if (auto fed = reader_.feed(data); !fed) {
       client_->on_protocol_error(fed.error().reason);
       return data.size();
@@ -436,10 +451,14 @@ bool Client::dispatch_push(const Reply& reply) {
     }
     return false;
   }
+  deliver(m);
+  return true;
+}
+
+void Client::deliver(const PubSubMessage& m) {
   ++stats_.messages_received;
   redis_metrics().messages.inc();
   if (on_message_) on_message_(m);
-  return true;
 }
 
 void Client::complete_front(const Reply& reply) {

@@ -149,6 +149,8 @@ class Client {
   void on_protocol_error(std::string_view what);
   void complete_front(const Reply& reply);
   bool dispatch_push(const Reply& reply);
+  /// A message push, from either parser: counted, then handed to on_message.
+  void deliver(const PubSubMessage& m);
 
   void submit(std::span<const std::string_view> argv, ReplyCallback cb, Confirm confirm,
               bool login);

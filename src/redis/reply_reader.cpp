@@ -138,4 +138,13 @@ size_t ReplyReader::buffered() const {
   return r_ == nullptr ? 0 : r_->len - r_->pos;
 }
 
+// hiredis advances `pos` element by element, so an array cut in the middle leaves nothing
+// buffered while its parse is under way. A root task whose type is still unread (what asking for
+// a reply on an empty buffer sets up) has started nothing.
+bool ReplyReader::idle() const {
+  if (failed_) return false;
+  if (r_ == nullptr) return true;
+  return r_->len == r_->pos && (r_->ridx == -1 || (r_->ridx == 0 && r_->rstack[0].type < 0));
+}
+
 }  // namespace sb::redis

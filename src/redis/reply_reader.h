@@ -38,6 +38,8 @@ class ReplyReader {
   std::string_view error_text() const;
   /// Bytes buffered and not yet consumed by a complete reply.
   size_t buffered() const;
+  /// No byte buffered and no reply half-parsed: the next input starts a new reply.
+  bool idle() const;
 
  private:
   redisReader* r_ = nullptr;

@@ -15,13 +15,36 @@ Client::Client(Server& server, std::unique_ptr<Link> link)
 
 Client::~Client() = default;
 
+template <typename F>
+void Client::for_each_socket(F&& f) {
+  if (!more_) {
+    if (first_) f(first_.get());  // `f` may unlink it: the raw pointer stays valid this turn
+    return;
+  }
+  // A snapshot: `f` may disconnect (and so unlink) any socket.
+  std::vector<Socket*> all;
+  all.reserve(1 + more_->size());
+  if (first_) all.push_back(first_.get());
+  for (const auto& s : *more_)
+    all.push_back(s.get());
+  for (Socket* s : all)
+    f(s);
+}
+
 void Client::start() {
   if (server_.options().connect_timeout_ms == 0) return;
-  server_.loops().timers(loop()).arm(connect_timer_, server_.options().connect_timeout_ms, [this] {
-    const bool any =
-        std::any_of(sockets_.begin(), sockets_.end(), [](const auto& s) { return s->connected(); });
+  connect_timer_ = std::make_unique<net::Timer>();
+  server_.loops().timers(loop()).arm(*connect_timer_, server_.options().connect_timeout_ms, [this] {
+    bool any = false;
+    for_each_socket([&any](Socket* s) { any = any || s->connected(); });
     if (!any) close("forced server close");
   });
+}
+
+void Client::on_joined() {
+  joined_ = true;
+  // Not called from the timer's own callback (a CONNECT packet or a middleware brings us here).
+  connect_timer_.reset();
 }
 
 void Client::on_text(std::string_view text) {
@@ -31,7 +54,12 @@ void Client::on_text(std::string_view text) {
   // A malformed packet closes the whole connection (Node: the decoder throws, the client
   // closes the Engine.IO socket, whose close reason the sockets then see).
   if (!r) return close("forced close");
-  if (*r != nullptr) on_packet(**r);
+  if (*r != nullptr) {
+    // The decoder's text packet is a per-thread scratch: take a copy before application code
+    // runs (it could feed another connection's decoder on this thread).
+    const Packet p = **r;
+    on_packet(p);
+  }
 }
 
 void Client::on_binary(std::span<const uint8_t> data) {
@@ -43,8 +71,11 @@ void Client::on_binary(std::span<const uint8_t> data) {
 }
 
 Socket* Client::socket_for(std::string_view nsp) const {
-  for (const auto& s : sockets_)
-    if (s->nsp().name() == nsp) return s.get();
+  if (first_ && first_->nsp().name() == nsp) return first_.get();
+  if (more_) {
+    for (const auto& s : *more_)
+      if (s->nsp().name() == nsp) return s.get();
+  }
   return nullptr;
 }
 
@@ -74,16 +105,28 @@ void Client::connect(std::string_view name, std::string_view auth) {
   }
   std::string id =
       engineio::generate_sid({server_.options().node_id, static_cast<uint8_t>(loop())});
-  sockets_.push_back(std::make_unique<Socket>(*nsp, *this, std::move(id), std::string(auth)));
-  nsp->add(*sockets_.back());
+  auto s = std::make_unique<Socket>(*nsp, *this, std::move(id), auth);
+  Socket& ref = *s;
+  if (!first_) {
+    first_ = std::move(s);
+  } else {
+    if (!more_) more_ = std::make_unique<std::vector<std::unique_ptr<Socket>>>();
+    more_->push_back(std::move(s));
+  }
+  nsp->add(ref);
 }
 
 void Client::remove(Socket& s) {
+  if (first_.get() == &s) {
+    server_.retire(std::move(first_));
+    return;
+  }
+  if (!more_) return;
   auto it =
-      std::find_if(sockets_.begin(), sockets_.end(), [&](const auto& p) { return p.get() == &s; });
-  if (it == sockets_.end()) return;
+      std::find_if(more_->begin(), more_->end(), [&](const auto& p) { return p.get() == &s; });
+  if (it == more_->end()) return;
   std::unique_ptr<Socket> owned = std::move(*it);
-  sockets_.erase(it);
+  more_->erase(it);
   server_.retire(std::move(owned));
 }
 
@@ -103,13 +146,10 @@ void Client::send(std::string_view packet, std::span<const Bytes> attachments) {
 void Client::on_transport_close(std::string_view reason) {
   if (!closed_) {
     closed_ = true;
-    connect_timer_.cancel();
+    // This may run inside the timer's own callback (connect timeout): cancel, do not free.
+    if (connect_timer_) connect_timer_->cancel();
     decoder_.reset();
-    std::vector<Socket*> all;
-    for (const auto& s : sockets_)
-      all.push_back(s.get());
-    for (Socket* s : all)
-      s->on_close(reason);
+    for_each_socket([reason](Socket* s) { s->on_close(reason); });
   }
 }
 
@@ -122,11 +162,7 @@ void Client::close(std::string_view reason) {
 }
 
 void Client::disconnect_all_and_close() {
-  std::vector<Socket*> all;
-  for (const auto& s : sockets_)
-    all.push_back(s.get());
-  for (Socket* s : all)
-    s->disconnect(false);
+  for_each_socket([](Socket* s) { s->disconnect(false); });
   close("forced server close");
 }
 

@@ -57,12 +57,23 @@ class Client {
   Socket* socket_for(std::string_view nsp) const;
   /// Unlinks the socket (namespace left) and frees it at the end of the turn.
   void remove(Socket& s);
+  /// A namespace was joined: the connect timeout no longer applies (its timer is freed).
+  void on_joined();
+  /// Calls f(Socket*) for a snapshot of the sockets (f may remove them).
+  template <typename F>
+  void for_each_socket(F&& f);
 
+  // Laid out for idle memory: an idle client is this object, its Link and its sockets.
   Server& server_;
   std::unique_ptr<Link> link_;
   Decoder decoder_;
-  std::vector<std::unique_ptr<Socket>> sockets_;  // one per namespace (connecting or connected)
-  net::Timer connect_timer_;
+  // One per namespace (connecting or connected). Most clients join one namespace: the first
+  // is held inline, so they need no vector allocation.
+  std::unique_ptr<Socket> first_;
+  std::unique_ptr<std::vector<std::unique_ptr<Socket>>> more_;  // the others, on demand
+  // Only until a namespace is joined (the connect timeout): allocated at start(), freed then.
+  std::unique_ptr<net::Timer> connect_timer_;
+  uint32_t slot_ = 0;  // position in the server's client list of this loop
   bool closed_ = false;
   bool joined_ = false;  // a namespace was joined once (the connect timeout no longer applies)
   friend class Server;

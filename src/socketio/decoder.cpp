@@ -6,13 +6,19 @@ namespace {
 // A completed packet's buffers are kept for reuse unless they grew beyond this: an idle
 // connection should not hold the memory of its largest binary message.
 constexpr size_t kKeepCapacity = 16 * 1024;
+
+// The packet of a text message that needs no attachments: per thread, not per connection.
+Packet& scratch() {
+  thread_local Packet p;
+  return p;
+}
 }  // namespace
 
 void Decoder::release_spent() {
   if (!spent_) return;
   spent_ = false;
-  packet_ = Packet{};
   if (!bin_) return;
+  bin_->packet = Packet{};
   bin_->spans.clear();
   bin_->ends.clear();
   bin_->blob.clear();
@@ -35,23 +41,28 @@ Result<const Packet*> Decoder::on_text(std::string_view text, bool padded) {
   }
   auto p = decode_packet(text, limits_, padded);
   if (!p) return p.error();
-  packet_ = std::move(*p);
-  if (packet_.attachment_count == 0) return &packet_;
+  if (p->attachment_count == 0) {
+    Packet& out = scratch();
+    out = std::move(*p);
+    return &out;
+  }
   // Keep the header: the caller's buffer is gone by the time the attachments arrive. The
   // views are re-pointed at our copy by offset.
   if (!bin_) bin_ = std::make_unique<Binary>();
+  Packet& packet = bin_->packet;
+  packet = std::move(*p);
   std::string& header = bin_->header;
   header.assign(text);
   const auto rebase = [&](std::string_view v) {
     return v.empty() ? std::string_view{}
                      : std::string_view(header).substr(v.data() - text.data(), v.size());
   };
-  packet_.nsp = packet_.nsp.data() >= text.data() && packet_.nsp.data() < text.data() + text.size()
-                    ? rebase(packet_.nsp)
-                    : packet_.nsp;
-  packet_.data = rebase(packet_.data);
-  packet_.args = rebase(packet_.args);
-  awaiting_ = packet_.attachment_count;
+  packet.nsp = packet.nsp.data() >= text.data() && packet.nsp.data() < text.data() + text.size()
+                   ? rebase(packet.nsp)
+                   : packet.nsp;
+  packet.data = rebase(packet.data);
+  packet.args = rebase(packet.args);
+  awaiting_ = packet.attachment_count;
   return static_cast<const Packet*>(nullptr);
 }
 
@@ -67,9 +78,9 @@ Result<const Packet*> Decoder::on_binary(std::span<const uint8_t> bytes) {
     b.spans.emplace_back(b.blob.data() + begin, end - begin);
     begin = end;
   }
-  packet_.attachments = b.spans;
+  b.packet.attachments = b.spans;
   spent_ = true;
-  return &packet_;
+  return &b.packet;
 }
 
 }  // namespace sb::socketio

@@ -25,8 +25,9 @@ class Decoder {
 
   /// Feeds the data of one Engine.IO text message (the Socket.IO packet text). Returns the
   /// decoded packet, or nullptr when it is a binary header now awaiting attachments. The packet
-  /// lives until the next call; for non-binary packets its views point into `text`.
-  /// `padded`: see decode_packet.
+  /// lives until the next call on any Decoder of this thread (it is a per-thread scratch, so an
+  /// idle connection does not carry one: copy it before running code that may decode again);
+  /// for non-binary packets its views point into `text`. `padded`: see decode_packet.
   Result<const Packet*> on_text(std::string_view text, bool padded = false);
   /// Feeds one binary Engine.IO message. Returns the completed packet after the last attachment
   /// (views into this Decoder, valid until the next call), else nullptr.
@@ -40,8 +41,9 @@ class Decoder {
   void release_spent();
 
   // Only a connection that sends binary packets needs these: allocated on the first one, so
-  // every other connection's decoder is ~100 bytes smaller.
+  // every other connection's decoder is two pointers.
   struct Binary {
+    Packet packet;              // the binary packet being collected, then completed
     std::string header;         // text of a binary packet, owned while collecting
     std::vector<uint8_t> blob;  // attachments back to back
     std::vector<size_t> ends;   // end offset of each attachment in blob
@@ -49,7 +51,6 @@ class Decoder {
   };
 
   DecodeLimits limits_;
-  Packet packet_;
   std::unique_ptr<Binary> bin_;
   uint32_t awaiting_ = 0;
   bool spent_ = false;  // a completed binary packet still holds memory

@@ -40,9 +40,8 @@ Namespace::~Namespace() = default;
 
 Socket* Namespace::find(int loop, std::string_view id) const {
   if (loop < 0 || loop >= server_.loops().size()) return nullptr;
-  const auto& sockets = local(loop).sockets;
-  auto it = sockets.find(id);
-  return it != sockets.end() && it->second->connected() ? it->second : nullptr;
+  Socket* s = local(loop).sockets.find(id);
+  return s != nullptr && s->connected() ? s : nullptr;
 }
 
 void Namespace::on_server_side(std::string event, ServerSideHandler h) {
@@ -77,7 +76,7 @@ const Middleware& Namespace::middleware_at(size_t i) const {
 }
 
 void Namespace::add(Socket& s) {
-  local(s.loop()).sockets[s.id()] = &s;
+  local(s.loop()).sockets.insert(&s);
   run_middleware(s, 0);
 }
 
@@ -88,7 +87,7 @@ void Namespace::run_middleware(Socket& s, size_t index) {
     do_connect(s);
     return;
   }
-  s.middleware_index_ = index;
+  s.middleware_index_ = static_cast<uint32_t>(index);
   const Middleware& m = middleware_at(index);
   m(s, Next(s.ref(), index));
 }
@@ -110,7 +109,7 @@ void Namespace::do_connect(Socket& s) {
   ++pl.connected;
   loop_counts_[static_cast<size_t>(s.loop())].fetch_add(1, std::memory_order_relaxed);
   s.on_connected();
-  s.client().joined_ = true;
+  s.client().on_joined();
   // Parent handlers first (a child exists because the parent accepted it), then the child's.
   // The socket may disconnect inside a handler: it stays valid until the end of the turn.
   if (parent_) {
@@ -119,6 +118,13 @@ void Namespace::do_connect(Socket& s) {
   }
   for (size_t i = 0; i < on_connection_.size() && s.connected(); ++i)
     on_connection_[i](s);
+  // The connection handlers registered most of what this socket will ever hold: give back
+  // the vectors' growth slack, which would otherwise stay for the life of an idle connection
+  // (no-ops when they are already exact).
+  if (s.connected()) {
+    s.handlers_.shrink_to_fit();
+    s.rooms_.shrink_to_fit();
+  }
 }
 
 void Namespace::remove(Socket& s) {

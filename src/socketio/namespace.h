@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engineio/id_table.h"
 #include "socketio/adapter.h"
 #include "socketio/broadcast.h"
 #include "socketio/socket.h"
@@ -108,8 +109,9 @@ class Namespace {
   /// Calls f(Socket&) for every connected socket on `loop` (its thread).
   template <typename F>
   void for_each_local(int loop, F&& f) const {
-    for (const auto& [id, s] : local(loop).sockets)
-      if (s->connected()) f(*s);
+    local(loop).sockets.for_each([&f](Socket& s) {
+      if (s.connected()) f(s);
+    });
   }
 
   /// Children of a parent namespace (a snapshot).
@@ -126,11 +128,14 @@ class Namespace {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  struct IdOf {
+    std::string_view operator()(const Socket& s) const { return s.id(); }
+  };
   struct PerLoop {
-    // Every socket of this namespace on the loop, connecting ones included. Keyed by a view of
-    // the socket's own id (stable: a Socket never moves and its id never changes), so the id is
-    // not stored twice.
-    std::unordered_map<std::string_view, Socket*> sockets;
+    // Every socket of this namespace on the loop, connecting ones included. Keyed by the
+    // socket's own id (stable: a Socket never moves and its id never changes), so the id is
+    // not stored twice; one slot per socket (id_table.h).
+    engineio::IdTable<Socket, IdOf> sockets;
     size_t connected = 0;
   };
   PerLoop& local(int loop) const { return per_loop_[static_cast<size_t>(loop)]; }

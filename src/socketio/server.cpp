@@ -52,6 +52,11 @@ Server::Server(Loops& loops, ServerOptions options) : loops_(loops), options_(st
 
 Server::~Server() = default;
 
+Server::PerLoop::~PerLoop() {
+  for (Client* c : clients)
+    delete c;  // NOLINT(cppcoreguidelines-owning-memory): the list owns its clients
+}
+
 Namespace& Server::of(std::string_view name) {
   std::lock_guard lock(nsps_mu_);
   auto it = nsps_.find(name);
@@ -109,11 +114,13 @@ Namespace* Server::match_dynamic(std::string_view name, const Args& auth) {
 Client& Server::open(std::unique_ptr<Link> link) {
   const int loop = link->loop();
   LoopScope scope(loop);
-  auto c = std::make_unique<Client>(*this, std::move(link));
-  Client& ref = *c;
-  per_loop_[static_cast<size_t>(loop)].clients.emplace(&ref, std::move(c));
-  ref.start();
-  return ref;
+  auto& clients = per_loop_[static_cast<size_t>(loop)].clients;
+  // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): owned by the list until closed()
+  auto* c = new Client(*this, std::move(link));
+  c->slot_ = static_cast<uint32_t>(clients.size());
+  clients.push_back(c);
+  c->start();
+  return *c;
 }
 
 size_t Server::client_count(int loop) const {
@@ -125,11 +132,13 @@ void Server::closed(Client& c, std::string_view reason) {
   LoopScope scope(loop);
   c.on_transport_close(reason);
   auto& clients = per_loop_[static_cast<size_t>(loop)].clients;
-  auto it = clients.find(&c);
-  if (it == clients.end()) return;
-  std::unique_ptr<Client> owned = std::move(it->second);
-  clients.erase(it);
-  retire(std::move(owned));
+  if (c.slot_ >= clients.size() || clients[c.slot_] != &c) return;  // already unlinked
+  Client* last = clients.back();
+  clients[c.slot_] = last;
+  last->slot_ = c.slot_;
+  clients.pop_back();
+  // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): the list owned it
+  retire(std::unique_ptr<Client>(&c));
 }
 
 void Server::retire(std::unique_ptr<Client> c) {

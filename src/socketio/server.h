@@ -105,7 +105,13 @@ class Server final : public engineio::Handler {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   struct PerLoop {
-    std::unordered_map<Client*, std::unique_ptr<Client>> clients;
+    PerLoop() = default;
+    PerLoop(const PerLoop&) = delete;
+    PerLoop& operator=(const PerLoop&) = delete;
+    ~PerLoop();  // frees the clients still open
+    // Owning. Each client knows its position (Client::slot_): unlinking swaps the last one
+    // into it. One pointer per client, where a hash map costs a node and a bucket (~50 bytes).
+    std::vector<Client*> clients;
     std::vector<std::unique_ptr<Client>> dead_clients;
     std::vector<std::unique_ptr<Socket>> dead_sockets;
     bool reap_scheduled = false;

@@ -79,20 +79,18 @@ Socket* SocketRef::get() const {
 
 void Next::operator()() const {
   if (ref_.nsp == nullptr) return;
-  auto& sockets = ref_.nsp->local(ref_.loop).sockets;
-  auto it = sockets.find(ref_.id);
-  if (it == sockets.end()) return;
-  Socket& s = *it->second;
+  Socket* found = ref_.nsp->local(ref_.loop).sockets.find(ref_.id);
+  if (found == nullptr) return;
+  Socket& s = *found;
   if (s.state_ != Socket::State::kConnecting || s.middleware_index_ != index_) return;
   ref_.nsp->middleware_done(s, index_, nullptr);
 }
 
 void Next::operator()(const ConnectError& err) const {
   if (ref_.nsp == nullptr) return;
-  auto& sockets = ref_.nsp->local(ref_.loop).sockets;
-  auto it = sockets.find(ref_.id);
-  if (it == sockets.end()) return;
-  Socket& s = *it->second;
+  Socket* found = ref_.nsp->local(ref_.loop).sockets.find(ref_.id);
+  if (found == nullptr) return;
+  Socket& s = *found;
   if (s.state_ != Socket::State::kConnecting || s.middleware_index_ != index_) return;
   ref_.nsp->middleware_done(s, index_, &err);
 }
@@ -126,9 +124,13 @@ void Ack::send(std::span<const Json> args) const {
   if (Socket* s = ref_.get()) s->send_ack(*id_, args);
 }
 
-Socket::Socket(Namespace& nsp, Client& client, std::string id, std::string auth_json)
-    : nsp_(nsp), client_(client), id_(std::move(id)), auth_json_(std::move(auth_json)) {
-  if (auth_json_.empty()) auth_json_ = "{}";
+Socket::Socket(Namespace& nsp, Client& client, std::string id, std::string_view auth_json)
+    : nsp_(nsp), client_(client) {
+  rooms_.reserve(1);  // exactly the own room while the socket joins nothing else
+  rooms_.push_back(std::move(id));
+  if (!auth_json.empty() && auth_json != "{}") {
+    auth_json_ = std::make_unique<std::string>(auth_json);
+  }
 }
 
 Socket::~Socket() = default;
@@ -142,7 +144,7 @@ const engineio::HandshakeInfo* Socket::handshake() const {
 }
 
 SocketRef Socket::ref() const {
-  return SocketRef{&nsp_, loop(), id_};
+  return SocketRef{&nsp_, loop(), id()};
 }
 
 void Socket::send_packet(std::string_view packet, std::span<const Bytes> attachments) {
@@ -227,7 +229,7 @@ void Socket::join(std::span<const std::string> rooms) {
 }
 
 void Socket::leave(std::string_view room) {
-  auto it = std::find(rooms_.begin(), rooms_.end(), room);
+  auto it = std::find(rooms_.begin() + 1, rooms_.end(), room);  // not the own room
   if (it == rooms_.end()) return;
   nsp_.adapter().del(*this, room);
   rooms_.erase(it);
@@ -245,7 +247,7 @@ BroadcastOperator Socket::except(std::string_view room) const {
 }
 BroadcastOperator Socket::broadcast() const {
   BroadcastOptions o;
-  o.except.push_back(id_);
+  o.except.push_back(id());
   // socket.volatile_().to(room): the flag moves to the broadcast (Node copies socket.flags).
   o.flags.volatile_ = std::exchange(volatile_next_, false);
   return BroadcastOperator(nsp_, std::move(o));
@@ -265,9 +267,9 @@ void Socket::disconnect(bool close) {
 
 void Socket::on_connected() {
   state_ = State::kConnected;
-  join(id_);
+  // Already in its own room (rooms_[0]); the adapter keeps that room implicit.
   BufferLease b;
-  encode_connect_reply(b->packet, nsp_.name(), id_);
+  encode_connect_reply(b->packet, nsp_.name(), id());
   client_.send(b->packet);
 }
 
@@ -365,7 +367,7 @@ void Socket::dispatch(const std::string& event, const Args& args, std::optional<
 void Socket::emit_local_error(std::string_view message, std::string_view data_json) {
   const EventHandler* found = handler_for("error");
   if (found == nullptr) {
-    SB_LOG_DEBUG("socket.io {}: event refused by a middleware ({}), no error listener", id_,
+    SB_LOG_DEBUG("socket.io {}: event refused by a middleware ({}), no error listener", id(),
                  message);
     return;
   }
@@ -418,7 +420,7 @@ void Socket::on_close(std::string_view reason) {
     h(reason);
   }
   nsp_.adapter().del_all(*this);
-  rooms_.clear();
+  rooms_.erase(rooms_.begin() + 1, rooms_.end());  // the id stays
   nsp_.remove(*this);
   state_ = State::kDisconnected;
   // Acks that can no longer come: callbacks with a deadline learn it now rather than at the

@@ -108,19 +108,21 @@ using PacketMiddleware =
 
 class Socket {
  public:
-  Socket(Namespace& nsp, Client& client, std::string id, std::string auth_json);
+  Socket(Namespace& nsp, Client& client, std::string id, std::string_view auth_json);
   ~Socket();
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
 
-  /// The Socket.IO id (distinct from the Engine.IO sid); also the name of its own room.
-  const std::string& id() const { return id_; }
+  /// The Socket.IO id (distinct from the Engine.IO sid); also the name of its own room. The
+  /// characters never change, but the string object moves when the socket joins a room: keep
+  /// a copy or a string_view, not a reference, across a join().
+  const std::string& id() const { return rooms_.front(); }
   Namespace& nsp() const { return nsp_; }
   Client& client() const { return client_; }
   int loop() const;
   bool connected() const { return state_ == State::kConnected; }
   /// The CONNECT payload (the client's `auth` option), `{}` when absent.
-  Args auth() const { return Args(auth_json_); }
+  Args auth() const { return Args(auth_json_ ? std::string_view(*auth_json_) : "{}"); }
   const engineio::HandshakeInfo* handshake() const;
   SocketRef ref() const;
 
@@ -169,6 +171,8 @@ class Socket {
   void join(std::span<const std::string> rooms);
   void leave(std::string_view room);
   bool in(std::string_view room) const;
+  /// The rooms joined, the socket's own room (its id) first. The own room stays listed, and
+  /// cannot be left (the adapter keeps it implicit: it always reaches this socket).
   const std::vector<std::string>& rooms() const { return rooms_; }
 
   /// Broadcast to others (Node's socket.to(): every target but this socket).
@@ -216,20 +220,22 @@ class Socket {
   void register_broadcast_ack(uint64_t id, int origin_loop, uint64_t collector);
   void send_ack(uint64_t id, std::span<const Json> args);
 
+  // Laid out for idle memory (an idle socket is this object and its rooms_ block).
   Namespace& nsp_;
   Client& client_;
-  std::string id_;
-  std::string auth_json_;
-  State state_ = State::kConnecting;
-  size_t middleware_index_ = 0;  // the middleware whose next() is awaited
+  // rooms_[0] is the id: the own room is always listed, so the id is not stored twice.
   std::vector<std::string> rooms_;
+  // The CONNECT payload; absent for the usual empty `{}` (no allocation).
+  std::unique_ptr<std::string> auth_json_;
+  State state_ = State::kConnecting;
+  // Set by volatile_(), consumed by the next emit — or by to()/broadcast(), which are const
+  // like Node's getters but move the flag into the operator they return.
+  mutable bool volatile_next_ = false;
+  uint32_t middleware_index_ = 0;  // the middleware whose next() is awaited
   // A socket has a handful of handlers: a flat vector searched linearly is one allocation,
   // where a hash map costs a node per handler plus buckets (~200 bytes per connection more).
   std::vector<std::pair<std::string, EventHandler>> handlers_;
   const EventHandler* handler_for(std::string_view event) const;
-  // Set by volatile_(), consumed by the next emit — or by to()/broadcast(), which are const
-  // like Node's getters but move the flag into the operator they return.
-  mutable bool volatile_next_ = false;
   // What many sockets never use (a catch-all handler, packet middlewares, disconnect
   // listeners, acks awaited): allocated on first use, so an idle socket of an app that uses
   // none of it carries one pointer instead of ~170 bytes.

@@ -107,11 +107,11 @@ class FrameParser {
   uint32_t fragments_ = 0;
   uint64_t wire_size_ = 0;  // payload bytes of this message on the wire so far
   Utf8Validator utf8_;
-  std::vector<uint8_t> buf_;            // reassembled / inflated message; empty capacity when idle
-  std::unique_ptr<Inflater> inflater_;  // set when deflate was negotiated
-  // Sticky error.
+  // Sticky error (the code sits in the padding after utf8_: 8 bytes less per session).
   uint16_t fail_code_ = 0;
   std::string_view fail_reason_;
+  std::vector<uint8_t> buf_;            // reassembled / inflated message; empty capacity when idle
+  std::unique_ptr<Inflater> inflater_;  // set when deflate was negotiated
 };
 
 }  // namespace sb::ws

@@ -5,14 +5,13 @@
 // none duplicated or reordered — and the deliveries are split into local and remote.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startRedis } from './lib/redis-server.mjs';
 import { startSbNode, waitClusterFormed } from './lib/cluster.mjs';
-import { binary, repoRoot } from './lib/server.mjs';
+import { runBench, startBaseline } from './lib/bench.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-bench-cluster-'));
 let redis;
@@ -25,63 +24,10 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-// Runs the generator to completion (it stops by itself; the watchdog is only for a hang).
-function bench(args, timeoutMs = 60_000) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(binary, ['bench', ...args.map(String), '--no-progress'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (d) => { out += d; });
-    proc.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.on('error', reject);
-    proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, out, err });
-    });
-  });
-}
-
-// bench/baseline/server.mjs --redis URL; resolves with { port, pid, kind, stop() }.
-function startNodeBaseline() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath,
-      [path.join(repoRoot, 'bench/baseline/server.mjs'), '0', '--redis', redis.url],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`baseline did not start: ${out}`));
-    }, 10_000);
-    proc.stderr.on('data', (d) => { out += d; });
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on [\d.]+:(\d+) pid (\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve({
-          port: Number(m[1]),
-          pid: Number(m[2]),
-          kind: 'node',
-          stop: () => new Promise((res) => {
-            if (proc.exitCode !== null) return res();
-            proc.once('exit', res);
-            proc.kill('SIGTERM');
-          }),
-        });
-      }
-    });
-    proc.on('exit', () => reject(new Error(`baseline exited: ${out}`)));
-  });
-}
-
 async function runCluster(nodes, name, extra) {
   const json = path.join(tmp, `${name}.json`);
   const clients = 60;
-  const r = await bench(['cluster', ...nodes.flatMap((n) => ['--target', `http://127.0.0.1:${n.port}`]),
+  const r = await runBench(['cluster', ...nodes.flatMap((n) => ['--target', `http://127.0.0.1:${n.port}`]),
     '--pids', nodes.map((n) => n.pid ?? n.proc.pid).join(','), '--clients', clients, '--duration', 1,
     '--warmup', 0.3, '--drain', 10, '--json', json, ...extra]);
   assert.equal(r.code, 0, `bench exited ${r.code ?? r.signal}\n${r.out}\n${r.err}`);
@@ -124,7 +70,7 @@ describe('bench cluster', () => {
   });
 
   test('two Node.js Socket.IO nodes on @socket.io/redis-adapter: every delivery exactly once', async () => {
-    const nodes = await Promise.all([startNodeBaseline(), startNodeBaseline()]);
+    const nodes = await Promise.all([startBaseline(['--redis', redis.url]), startBaseline(['--redis', redis.url])]);
     try {
       await waitClusterFormed(redis, nodes);
       await runCluster(nodes, 'node-rate', ['--senders', 1, '--rate', 50]);
@@ -134,7 +80,7 @@ describe('bench cluster', () => {
   });
 
   test('several --target only for cluster', async () => {
-    const r = await bench(['fanout', '--target', 'http://127.0.0.1:1', '--target', 'http://127.0.0.1:2']);
+    const r = await runBench(['fanout', '--target', 'http://127.0.0.1:1', '--target', 'http://127.0.0.1:2']);
     assert.equal(r.code, 2);
     assert.match(r.err, /only the cluster scenario/);
   });

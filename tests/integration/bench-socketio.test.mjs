@@ -4,72 +4,20 @@
 // lost, none foreign), and the JSON says so. Small N, short and bounded; never a speed threshold.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { binary, repoRoot, startServer } from './lib/server.mjs';
+import { runBench, startBaseline } from './lib/bench.mjs';
+import { startServer } from './lib/server.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-bench-sio-'));
 
-// Runs the generator to completion (it stops by itself; the watchdog is only for a hang).
-function bench(args, timeoutMs = 60_000) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(binary, ['bench', ...args.map(String), '--no-progress'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (d) => { out += d; });
-    proc.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.on('error', reject);
-    proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, out, err });
-    });
-  });
-}
-
 async function runJson(name, args) {
   const json = path.join(tmp, `${name}.json`);
-  const r = await bench([...args, '--json', json]);
+  const r = await runBench([...args, '--json', json]);
   assert.equal(r.code, 0, `bench exited ${r.code ?? r.signal}\n${r.out}\n${r.err}`);
   return { j: JSON.parse(fs.readFileSync(json, 'utf8')), out: r.out };
-}
-
-// Starts bench/baseline/server.mjs; resolves with { port, pid, stop() }.
-function startNode() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [path.join(repoRoot, 'bench/baseline/server.mjs'), '0'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`baseline did not start: ${out}`));
-    }, 10_000);
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on [\d.]+:(\d+) pid (\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve({
-          port: Number(m[1]),
-          pid: Number(m[2]),
-          stop: () => new Promise((res) => {
-            if (proc.exitCode !== null) return res();
-            proc.once('exit', res);
-            proc.kill('SIGTERM');
-          }),
-        });
-      }
-    });
-    proc.on('exit', () => reject(new Error(`baseline exited: ${out}`)));
-  });
 }
 
 function assertNoLoss(j, { clients, perMessage }) {
@@ -93,7 +41,7 @@ for (const kind of ['switchboard', 'node']) {
         const s = await startServer(['--app', 'bench', '--threads', '1', '--log-level', 'warn']);
         target = { port: s.port, pid: s.proc.pid, stop: () => s.stop() };
       } else {
-        target = await startNode();
+        target = await startBaseline();
       }
     });
     after(async () => {
@@ -145,7 +93,7 @@ for (const kind of ['switchboard', 'node']) {
 test('a target that is not Socket.IO fails the handshake cleanly', async () => {
   const s = await startServer(['--app', 'bench', '--threads', '1', '--log-level', 'warn']);
   try {
-    const r = await bench(['echo', '--target', `ws://127.0.0.1:${s.port}/raw/echo`, '--clients', 3,
+    const r = await runBench(['echo', '--target', `ws://127.0.0.1:${s.port}/raw/echo`, '--clients', 3,
       '--duration', 0.2, '--warmup', 0, '--handshake-timeout-ms', 2000]);
     assert.equal(r.code, 1, `no client connected → exit 1\n${r.out}\n${r.err}`);
   } finally {

@@ -147,6 +147,60 @@ TEST(ClassicCodec, MalformedBroadcastsAreErrors) {
     EXPECT_FALSE(decode_broadcast(good.substr(0, n))) << n;
 }
 
+TEST(ClassicCodec, PeekUidReadsOnlyTheFirstElement) {
+  const std::string good = unhex(compact(kRoomBroadcast));
+  EXPECT_EQ(peek_broadcast_uid(good), "YcF0LY");
+  // str8 (0xd9) uid, array16 (0xdc) header: what notepack writes for longer values.
+  std::string msg;
+  msgpack::Writer w(msg);
+  w.array(3);
+  w.str(std::string(40, 'u'));
+  EXPECT_EQ(peek_broadcast_uid(msg), std::string(40, 'u'));
+  const std::string a16 = std::string("\xdc\x00\x03\xa2id", 6);
+  EXPECT_EQ(peek_broadcast_uid(a16), "id");
+  // Not a broadcast, or cut short: empty, never a read past the end.
+  for (size_t n = 0; n < 8; ++n)
+    EXPECT_EQ(peek_broadcast_uid(good.substr(0, n)), "") << n;
+  EXPECT_EQ(peek_broadcast_uid(good.substr(0, 8)), "YcF0LY");
+  EXPECT_EQ(peek_broadcast_uid(std::string_view("\x92\xa1x\x80", 4)), "");     // 2 elements
+  EXPECT_EQ(peek_broadcast_uid(std::string_view("\x93\x01\x80\x80", 4)), "");  // not a str
+  EXPECT_EQ(peek_broadcast_uid(std::string_view("\xdc\x00", 2)), "");
+  EXPECT_EQ(peek_broadcast_uid(std::string_view("\x93\xd9", 2)), "");
+  EXPECT_EQ(peek_broadcast_uid("{\"uid\":\"x\"}"), "");
+}
+
+TEST(ClassicCodec, DecodeIntoAReusedBroadcastResetsEveryField) {
+  socketio::BroadcastOptions o;
+  o.rooms = {"r1"};
+  o.except = {"x"};
+  o.flags.volatile_ = true;
+  o.flags.timeout_ms = 50;
+  std::string first;
+  ASSERT_TRUE(encode_broadcast(first, "AAAAAA", "/chat",
+                               source(R"(["a",{"_placeholder":true,"num":0}])", {{1, 2}}), o));
+  std::string second;
+  ASSERT_TRUE(encode_broadcast(second, "BBBBBB", "/", source(R"(["b"])"), {}));
+  Broadcast b;
+  ASSERT_TRUE(decode_broadcast(first, b));
+  EXPECT_EQ(b.nsp, "/chat");
+  ASSERT_EQ(b.attachments.size(), 1u);
+  socketio::BroadcastOptions taken = b.opts.take_options();
+  EXPECT_EQ(taken.rooms, std::vector<std::string>{"r1"});
+  EXPECT_EQ(taken.except, std::vector<std::string>{"x"});
+  EXPECT_TRUE(taken.flags.volatile_);
+  EXPECT_EQ(taken.flags.timeout_ms, 50u);
+  EXPECT_TRUE(b.opts.rooms.empty());
+  ASSERT_TRUE(decode_broadcast(second, b));
+  EXPECT_EQ(b.uid, "BBBBBB");
+  EXPECT_EQ(b.nsp, "/");
+  EXPECT_EQ(b.data_json, R"(["b"])");
+  EXPECT_TRUE(b.attachments.empty());
+  EXPECT_TRUE(b.opts.rooms.empty());
+  EXPECT_TRUE(b.opts.except.empty());
+  EXPECT_FALSE(b.opts.volatile_);
+  EXPECT_FALSE(b.opts.timeout_ms);
+}
+
 TEST(ClassicCodec, JsonRequestsMatchTheNodeCapture) {
   socketio::BroadcastOptions room1;
   room1.rooms = {"room1"};

@@ -29,7 +29,7 @@ class RecordingHandler final : public Handler {
  public:
   void on_open(Socket& s) override {
     std::lock_guard lock(mu);
-    opened.push_back(s.sid());
+    opened.emplace_back(s.sid());
     open_loops.push_back(s.loop().index());
   }
   void on_message(Socket& s, std::string_view text) override {
@@ -46,7 +46,7 @@ class RecordingHandler final : public Handler {
   void on_binary(Socket& s, std::span<const uint8_t> data) override { s.send_binary(data); }
   void on_close(Socket& s, std::string_view reason) override {
     std::lock_guard lock(mu);
-    closed.emplace_back(s.sid() + " " + std::string(reason));
+    closed.emplace_back(std::string(s.sid()) + " " + std::string(reason));
   }
   std::vector<std::string> closed_snapshot() {
     std::lock_guard lock(mu);

@@ -622,6 +622,30 @@ TEST(LoopTest, OutboundOverflowInOneTurnClosesOnlyThatConnection) {
   EXPECT_EQ(blog.count.load(), 0);
 }
 
+TEST(LoopTest, SharedFramesOverLimitInOneTurnOverflowEvenWithHighWatermarkAboveLimit) {
+  // The broadcast path queues one shared buffer per receiver and checks the limits inline once
+  // the connection is dirty; the limit must hold there too, whichever of the two limits is lower.
+  LoopOptions o;
+  o.max_outbound_bytes = 64 << 10;
+  o.high_watermark = 1 << 20;  // above the limit: only max_outbound_bytes can trigger
+  o.low_watermark = 16 << 10;
+  LoopRunner r(o);
+  SocketPair& victim = r.pair();
+  shrink_buffers(victim.loop_fd, victim.peer);
+  CloseLog vlog;
+  Connection* v = r.adopt(victim.loop_fd, handler({.close = vlog.hook()}));
+  const int64_t before = closed_total("outbound_overflow");
+  r.run_sync([&] {
+    const auto frame = SharedBuffer::copy_of(std::string(16 << 10, 'f'));
+    for (int i = 0; i < 64; ++i)
+      v->write(frame);  // 1 MiB by reference, 16x the limit, in one turn
+    EXPECT_TRUE(v->open()) << "overflow must not close inside the caller's turn";
+  });
+  ASSERT_TRUE(wait_until([&] { return vlog.count.load() == 1; }));
+  EXPECT_EQ(vlog.snapshot(), std::vector<CloseReason>{CloseReason::kOutboundOverflow});
+  EXPECT_EQ(closed_total("outbound_overflow") - before, 1);
+}
+
 TEST(LoopTest, BurstOverLimitThatTheKernelAbsorbsIsNotAnOverflow) {
   // max_outbound_bytes bounds what a slow reader makes us hold, not the size of one burst.
   LoopOptions o;
