@@ -52,9 +52,11 @@ describe('POST /api/v1/emit', () => {
       connected({ room: 'c' })]);
     const got = [[], [], []];
     [a, b, c].forEach((s, i) => s.on('news', (...x) => got[i].push(x)));
+    // Listen before posting: the broadcast may reach `a` before the HTTP answer reaches us.
+    const news = once(a, 'news');
     const res = await post(server.port, { rooms: ['a', 'b'], except: 'b', event: 'news', data: { n: 1 } });
     assert.deepEqual(res, { status: 200, body: '{"ok":true}' });
-    await once(a, 'news');
+    await news;
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(got, [[[{ n: 1 }]], [], []]);
     // No rooms: the whole namespace; no data: no argument.
