@@ -63,8 +63,11 @@ class Client::Handler final : public net::ConnectionHandler {
  public:
   Handler(Client* client, ReplyReaderLimits limits) : client_(client), reader_(limits) {}
 
+  // Always consumes everything it is given (`all`): what the reader holds partially it keeps
+  // itself. Returning less would make the connection offer those bytes again.
   size_t on_data(net::Connection& /*c*/, std::span<uint8_t> data) override {
-    if (client_ == nullptr) return data.size();
+    const size_t all = data.size();
+    if (client_ == nullptr) return all;
     // A subscriber's message pushes are delivered straight from the receive buffer while the
     // reader holds nothing partial (so the order of replies is kept); the rest goes to it.
     if (client_->subscriber_ && reader_.idle()) {
@@ -76,12 +79,12 @@ class Client::Handler final : public net::ConnectionHandler {
         off += n;
         client_->deliver(m);
       }
-      if (client_ == nullptr || off == data.size()) return data.size();
-      data = data.subspan(off);
+      if (client_ == nullptr || off == data.size()) return all;
+      data = data.subspan(off);  // the rest starts with a partial push or another reply
     }
     if (auto fed = reader_.feed(data); !fed) {
       client_->on_protocol_error(fed.error().reason);
-      return data.size();
+      return all;
     }
     // A callback may stop the client (which detaches us): re-check before every reply.
     while (client_ != nullptr) {
@@ -93,7 +96,7 @@ class Client::Handler final : public net::ConnectionHandler {
       if (!next->has_value()) break;
       client_->on_reply(std::move(**next));
     }
-    return data.size();
+    return all;
   }
 
   void on_drain(net::Connection& /*c*/) override {

@@ -276,6 +276,45 @@ TEST_F(RedisClientTest, ShardedPublishReachesSsubscribe) {
   ASSERT_TRUE(wait_until([&] { return h.message_count() == 2; }));
 }
 
+// Pushes arriving in the same read as other replies (here: subscription confirmations while a
+// publisher floods the channel) are split between the in-place push path and the general reader.
+// Every byte must reach exactly one of them: a regression fed the tail to the reader *and* left
+// it to be offered again, which showed up as a protocol error and a reconnect.
+TEST_F(RedisClientTest, PushesMixedWithConfirmationsInOneReadAreEachParsedOnce) {
+  RedisServer server;
+  ASSERT_TRUE(server.start());
+  ClientHarness h(options_for(server));
+  h.runner.run_sync([&] { h.client->subscribe("feed"); });
+  h.start();
+  ASSERT_TRUE(h.wait_connected());
+  BlockingRedis admin(server.port());
+  ASSERT_TRUE(wait_until([&] { return numsub(admin, "NUMSUB", "feed") == 1; }));
+  constexpr int kMessages = 3000;
+  constexpr int kChannels = 400;
+  std::thread publisher([&] {
+    BlockingRedis pub(server.port());
+    for (int i = 0; i < kMessages; ++i) {
+      // Sizes vary so that read boundaries fall everywhere.
+      const std::string payload =
+          std::to_string(i) + ":" + std::string(static_cast<size_t>(i % 97), 'x');
+      pub.call({"PUBLISH", "feed", payload});
+    }
+  });
+  for (int c = 0; c < kChannels; ++c) {
+    h.runner.run_sync([&] { h.client->subscribe("side:" + std::to_string(c)); });
+  }
+  publisher.join();
+  ASSERT_TRUE(wait_until([&] { return h.message_count() == static_cast<size_t>(kMessages); }));
+  auto msgs = h.messages_copy();
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_EQ(msgs[static_cast<size_t>(i)].payload.substr(
+                  0, msgs[static_cast<size_t>(i)].payload.find(':')),
+              std::to_string(i));
+  }
+  EXPECT_EQ(h.stats().protocol_errors, 0u);
+  EXPECT_EQ(h.stats().disconnects, 0u);
+}
+
 TEST_F(RedisClientTest, AuthWithRightPassword) {
   RedisServer server;
   ASSERT_TRUE(server.start({"--requirepass", "s3cret"}));
