@@ -200,7 +200,8 @@ export function decodePngInfo(buf) {
 
 /** The bars of a bench/run results file: every figure of every scenario, as "× better". */
 export function barsOfResults(results) {
-  return results.scenarios.flatMap((sc) => sc.metrics.map((m) => {
+  // Absolute figures (a target in ms, not a ratio to Node.js) have no bar.
+  return results.scenarios.flatMap((sc) => sc.metrics.filter((m) => !m.absolute).map((m) => {
     const r = sc.summary[m.key]?.ratio;
     return { label: `${sc.name}: ${m.label}`, value: m.better === 'lower' ? 1 / r : r };
   }));
