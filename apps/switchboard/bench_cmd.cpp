@@ -121,6 +121,9 @@ void add_bench_command(CLI::App& app) {
   sub->add_option("--connect-concurrency", cfg->connect_concurrency,
                   "Connections in flight during set-up")
       ->capture_default_str();
+  sub->add_option("--settle-ms", cfg->settle_ms,
+                  "Stepped connect: idle time after each step before the target is sampled "
+                  "(default 500)");
   sub->add_option("--connect-timeout", cfg->connect_timeout_s,
                   "Stop starting connections after this many seconds")
       ->capture_default_str();

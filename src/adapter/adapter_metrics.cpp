@@ -41,5 +41,10 @@ Counter& requests_timed_out() {
                    "Requests that reached their timeout without every answer");
   return c;
 }
+Counter& requests_rejected() {
+  static Counter c("sb_adapter_requests_rejected_total",
+                   "Requests refused because too many were in flight");
+  return c;
+}
 
 }  // namespace sb::adapter::metrics

@@ -20,5 +20,7 @@ sb::metrics::Counter& decode_errors();
 sb::metrics::Counter& requests();
 sb::metrics::Counter& requests_partial();
 sb::metrics::Counter& requests_timed_out();
+/// Requests refused because too many were in flight (PendingRequests::kMaxPending).
+sb::metrics::Counter& requests_rejected();
 
 }  // namespace sb::adapter::metrics

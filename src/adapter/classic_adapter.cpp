@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <ctime>
+#include <optional>
+#include <unordered_set>
 
 #include "adapter/adapter_metrics.h"
 #include "adapter/local_answers.h"
@@ -25,10 +27,6 @@ using socketio::LoopScope;
 using socketio::OutPacket;
 using socketio::SocketInfo;
 
-constexpr std::string_view kTimedOut = "operation has timed out";
-// While requests are in flight, PUBSUB NUMSUB is asked this often to notice a node that left
-// (its subscriber connection closed): the request then ends with what arrived.
-constexpr uint32_t kWatchMs = 250;
 // Acks of a broadcast received from another node that set no timeout.
 constexpr uint32_t kDefaultRemoteAckTimeoutMs = 5000;
 
@@ -40,12 +38,17 @@ ClassicRedisAdapter::ClassicRedisAdapter(socketio::Namespace& nsp, std::shared_p
       bus_(std::move(bus)),
       uid_(classic::random_uid(6)),
       channels_(bus_->options().key, nsp.name()),
-      peers_(*bus_, nsp, channels_.request, false) {
+      peers_(*bus_, nsp, channels_.request, false),
+      requests_(
+          nsp.server().loops(), "redis adapter " + nsp.name(),
+          [] { return classic::random_uid(6); },
+          [this](UniqueFunction<void(std::optional<size_t>)> cb) { peers_.ask(std::move(cb)); }) {
   on_home([this] { attach(); });
 }
 
 ClassicRedisAdapter::~ClassicRedisAdapter() {
   bus_->detach(this);
+  requests_.cancel_all();
 }
 
 socketio::Loops& ClassicRedisAdapter::loops() const {
@@ -158,124 +161,12 @@ void ClassicRedisAdapter::on_broadcast(std::string_view payload) {
 // ---------------------------------------------------------------------------------------------
 // Requests we send
 
-ClassicRedisAdapter::Pending& ClassicRedisAdapter::open_request(Kind kind, int origin,
-                                                                uint32_t timeout_ms,
-                                                                std::string& id_out) {
-  id_out = classic::random_uid(6);
-  while (pending_.count(id_out) != 0)
-    id_out = classic::random_uid(6);
-  auto p = std::make_unique<Pending>();
-  p->kind = kind;
-  p->origin = origin;
-  Pending& ref = *p;
-  pending_.emplace(id_out, std::move(p));
-  metrics::requests().inc();
-  loops().timers(RedisBus::kHomeLoop).arm(ref.timer, timeout_ms, [this, id = id_out] {
-    LoopScope scope(RedisBus::kHomeLoop);
-    finish(id, true);
-  });
-  return ref;
-}
-
-void ClassicRedisAdapter::count_and_publish(const std::string& id, std::string payload) {
-  peers_.ask([this, id, payload = std::move(payload)](std::optional<size_t> n) {
-    auto it = pending_.find(id);
-    if (it == pending_.end()) return;
-    Pending& p = *it->second;
-    // NUMSUB counts us too. Unknown (Redis away): nobody else is reachable now.
-    const size_t others = n && *n > 1 ? *n - 1 : 0;
-    p.expected = others;
-    p.expected_first = others;
-    if (others > 0) {
-      peers_.saw_peer();
-      bus_->publish(channels_.request, payload);
-      watch_peers();
-    }
-    check(id);
-  });
-}
-
-void ClassicRedisAdapter::check(const std::string& id) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  const Pending& p = *it->second;
-  if (p.expected == SIZE_MAX) return;
-  bool done = p.received >= p.expected;
-  if (p.kind == Kind::kBroadcastAck) done = done && p.local_done && p.remote_acks >= p.client_count;
-  if (done) finish(id, false);
-}
-
-void ClassicRedisAdapter::finish(const std::string& id, bool timed_out) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  std::unique_ptr<Pending> p = std::move(it->second);
-  pending_.erase(it);
-  p->timer.cancel();
-  std::string error;
-  const size_t expected = p->expected == SIZE_MAX ? 0 : p->expected;
-  if (timed_out) {
-    metrics::requests_timed_out().inc();
-    SB_LOG_WARN("redis adapter {}: request {} timed out with {} of {} answers", nsp().name(), id,
-                p->received, expected);
-    error = p->kind == Kind::kServerSideEmit
-                ? "timeout reached: only " + std::to_string(p->responses.size()) +
-                      " responses received out of " + std::to_string(expected)
-                : std::string(kTimedOut);
-  } else if (p->shrunk) {
-    metrics::requests_partial().inc();
-    SB_LOG_WARN("redis adapter {}: request {} ended with {} answers: {} of {} nodes left",
-                nsp().name(), id, p->received, p->expected_first - p->expected, p->expected_first);
-    if (p->kind == Kind::kServerSideEmit) {
-      error = "partial: " + std::to_string(p->expected_first - p->expected) +
-              " server(s) left before answering";
-    }
-  }
-  if (p->kind == Kind::kBroadcastAck && error.empty() && !p->local_error.empty())
-    error = p->local_error;
-  // Shared, not raw: a task that never runs (loops stopping) must not leak the request.
-  std::shared_ptr<Pending> done(std::move(p));
-  on_loop(done->origin, [done, error] {
-    switch (done->kind) {
-      case Kind::kFetch:
-        if (done->fetch_cb) done->fetch_cb(std::move(done->sockets));
-        break;
-      case Kind::kAllRooms:
-        if (done->rooms_cb) done->rooms_cb(std::move(done->rooms));
-        break;
-      case Kind::kServerSideEmit:
-      case Kind::kBroadcastAck:
-        if (done->ack_cb) done->ack_cb(error, std::move(done->responses));
-        break;
-    }
-  });
-}
-
-// Node counts answers, not nodes: a node that dies mid-request makes the Node requester wait
-// for the whole timeout. Here NUMSUB is asked again while requests are in flight; when it
-// drops, what can still arrive is lowered and the request ends with what it has.
-void ClassicRedisAdapter::watch_peers() {
-  if (watching_) return;
-  watching_ = true;
-  loops().timers(RedisBus::kHomeLoop).arm(watch_timer_, kWatchMs, [this] {
-    LoopScope scope(RedisBus::kHomeLoop);
-    watching_ = false;
-    if (pending_.empty()) return;
-    peers_.ask([this](std::optional<size_t> n) {
-      if (n && *n >= 1) {
-        const size_t others = *n - 1;
-        std::vector<std::string> ids;
-        for (auto& [id, p] : pending_) {
-          if (p->expected != SIZE_MAX && others < p->expected) {
-            p->expected = others;
-            p->shrunk = true;
-            ids.push_back(id);
-          }
-        }
-        for (const std::string& id : ids)
-          check(id);
-      }
-      if (!pending_.empty()) watch_peers();
-    });
+// NUMSUB counts us too: with nobody else subscribed, nothing is published and the request
+// ends at once with this node's part.
+void ClassicRedisAdapter::send_request(const std::string& id, std::string payload) {
+  requests_.count_and_publish(id, [this, payload = std::move(payload)] {
+    peers_.saw_peer();
+    bus_->publish(channels_.request, payload);
   });
 }
 
@@ -289,13 +180,12 @@ void ClassicRedisAdapter::fetch_sockets(const BroadcastOptions& opts,
   local_.fetch_sockets(
       opts, [this, opts, origin, cb = std::move(cb)](std::vector<SocketInfo> mine) mutable {
         on_home([this, opts, origin, cb = std::move(cb), mine = std::move(mine)]() mutable {
-          std::string id;
-          Pending& p = open_request(Kind::kFetch, origin, bus_->options().requests_timeout_ms, id);
-          p.sockets = std::move(mine);
-          p.fetch_cb = std::move(cb);
+          const std::optional<std::string> id = requests_.open_fetch(
+              origin, bus_->options().requests_timeout_ms, std::move(mine), std::move(cb));
+          if (!id) return;
           std::string req;
-          classic::encode_fetch_request(req, uid_, id, opts);
-          count_and_publish(id, std::move(req));
+          classic::encode_fetch_request(req, uid_, *id, opts);
+          send_request(*id, std::move(req));
         });
       });
 }
@@ -304,21 +194,17 @@ void ClassicRedisAdapter::all_rooms(std::function<void(std::vector<std::string>)
   const int origin = here();
   BroadcastOptions everyone;
   everyone.flags.local = true;
-  local_.fetch_sockets(everyone, [this, origin,
-                                  cb = std::move(cb)](std::vector<SocketInfo> mine) mutable {
-    on_home([this, origin, cb = std::move(cb), mine = std::move(mine)]() mutable {
-      std::string id;
-      Pending& p = open_request(Kind::kAllRooms, origin, bus_->options().requests_timeout_ms, id);
-      for (SocketInfo& s : mine) {
-        for (std::string& r : s.rooms)
-          if (p.room_set.insert(r).second) p.rooms.push_back(std::move(r));
-      }
-      p.rooms_cb = std::move(cb);
-      std::string req;
-      classic::encode_all_rooms_request(req, uid_, id);
-      count_and_publish(id, std::move(req));
-    });
-  });
+  local_.fetch_sockets(
+      everyone, [this, origin, cb = std::move(cb)](std::vector<SocketInfo> mine) mutable {
+        on_home([this, origin, cb = std::move(cb), mine = std::move(mine)]() mutable {
+          const std::optional<std::string> id = requests_.open_all_rooms(
+              origin, bus_->options().requests_timeout_ms, std::move(mine), std::move(cb));
+          if (!id) return;
+          std::string req;
+          classic::encode_all_rooms_request(req, uid_, *id);
+          send_request(*id, std::move(req));
+        });
+      });
 }
 
 void ClassicRedisAdapter::server_side_emit(std::string_view event,
@@ -334,13 +220,12 @@ void ClassicRedisAdapter::server_side_emit_with_ack(std::string_view event,
                                                     socketio::BroadcastAckCallback done) {
   const int origin = here();
   on_home([this, origin, data = event_data_json(event, args), done = std::move(done)]() mutable {
-    std::string id;
-    Pending& p =
-        open_request(Kind::kServerSideEmit, origin, bus_->options().requests_timeout_ms, id);
-    p.ack_cb = std::move(done);
+    const std::optional<std::string> id = requests_.open_server_side_emit(
+        origin, bus_->options().requests_timeout_ms, std::move(done));
+    if (!id) return;
     std::string req;
-    classic::encode_server_side_emit(req, uid_, id, data);
-    count_and_publish(id, std::move(req));
+    classic::encode_server_side_emit(req, uid_, *id, data);
+    send_request(*id, std::move(req));
   });
 }
 
@@ -355,30 +240,21 @@ void ClassicRedisAdapter::broadcast_with_ack(const OutPacket& p, const Broadcast
   on_home([this, p, opts, ack_id, origin, done = std::move(done)]() mutable {
     const uint32_t timeout =
         opts.flags.timeout_ms.value_or(socketio::InMemoryAdapter::kDefaultAckTimeoutMs);
-    std::string id;
-    Pending& pend = open_request(Kind::kBroadcastAck, origin, timeout, id);
-    pend.ack_cb = std::move(done);
+    const std::optional<std::string> id =
+        requests_.open_broadcast_ack(origin, timeout, std::move(done));
+    if (!id) return;
     std::string req;
     const bool encoded = static_cast<bool>(
-        classic::encode_broadcast_request(req, uid_, id, nsp().name(), *p.source, opts));
+        classic::encode_broadcast_request(req, uid_, *id, nsp().name(), *p.source, opts));
     local_.broadcast_with_ack(p, opts, ack_id,
-                              [this, id](std::string_view error, std::vector<std::string> r) {
-                                auto it = pending_.find(id);
-                                if (it == pending_.end()) return;
-                                Pending& q = *it->second;
-                                q.local_done = true;
-                                q.local_error = std::string(error);
-                                for (std::string& s : r)
-                                  q.responses.push_back(std::move(s));
-                                check(id);
+                              [this, id = *id](std::string_view error, std::vector<std::string> r) {
+                                requests_.local_done(id, error, std::move(r));
                               });
     if (encoded) {
-      count_and_publish(id, std::move(req));
+      send_request(*id, std::move(req));
     } else {
       SB_LOG_WARN("redis adapter: broadcast with ack not encodable to MessagePack, local only");
-      auto it = pending_.find(id);
-      if (it != pending_.end()) it->second->expected = 0;
-      check(id);
+      requests_.expect_none(*id);
     }
   });
 }
@@ -442,7 +318,7 @@ void ClassicRedisAdapter::on_request(std::string_view payload) {
   }
   classic::Request& q = *r;
   if (q.uid == uid_) return;  // our own (hello, join/leave/disconnect applied already, …)
-  if (pending_.count(q.request_id) != 0 && !q.request_id.empty()) return;  // ours
+  if (!q.request_id.empty() && requests_.contains(q.request_id)) return;  // ours
   peers_.saw_peer();
   switch (q.type) {
     case RequestType::kSockets: {
@@ -597,44 +473,19 @@ void ClassicRedisAdapter::on_response(std::string_view payload) {
     SB_LOG_DEBUG("redis adapter: undecodable response dropped ({} bytes)", payload.size());
     return;
   }
-  auto it = pending_.find(r->request_id);
-  if (it == pending_.end()) return;  // another node's request, or ended already
-  Pending& p = *it->second;
-  switch (p.kind) {
-    case Kind::kFetch:
-      if (!r->has_sockets) return;
-      ++p.received;
-      for (classic::FetchedSocket& f : r->sockets) {
-        SocketInfo s;
-        s.id = std::move(f.id);
-        s.rooms = std::move(f.rooms);
-        s.handshake_json = std::move(f.handshake_json);
-        s.data_json = std::move(f.data_json);
-        p.sockets.push_back(std::move(s));
-      }
-      break;
-    case Kind::kAllRooms:
-      if (!r->has_rooms) return;
-      ++p.received;
-      for (std::string& room : r->rooms)
-        if (p.room_set.insert(room).second) p.rooms.push_back(std::move(room));
-      break;
-    case Kind::kServerSideEmit:
-      if (r->type != RequestType::kServerSideEmit) return;
-      ++p.received;
-      p.responses.push_back(r->data_json.empty() ? "null" : std::move(r->data_json));
-      break;
-    case Kind::kBroadcastAck:
-      if (r->type == RequestType::kBroadcastClientCount) {
-        ++p.received;
-        p.client_count += r->client_count;
-      } else if (r->type == RequestType::kBroadcastAck) {
-        ++p.remote_acks;
-        p.responses.push_back(r->data_json.empty() ? "null" : std::move(r->data_json));
-      }
-      break;
+  // Which answer this is follows from the fields present; an answer of the wrong kind for the
+  // request (or to another node's request, or after the end) is ignored by requests_.
+  classic::Response& a = *r;
+  const std::string& id = a.request_id;
+  if (a.has_sockets && requests_.answer_sockets(id, std::move(a.sockets))) return;
+  if (a.has_rooms && requests_.answer_rooms(id, std::move(a.rooms))) return;
+  if (a.type == RequestType::kServerSideEmit) {
+    requests_.answer_response(id, std::move(a.data_json));
+  } else if (a.type == RequestType::kBroadcastClientCount) {
+    requests_.answer_client_count(id, a.client_count);
+  } else if (a.type == RequestType::kBroadcastAck) {
+    requests_.answer_ack(id, std::move(a.data_json));
   }
-  check(r->request_id);
 }
 
 }  // namespace sb::adapter

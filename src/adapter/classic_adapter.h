@@ -21,14 +21,12 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "adapter/classic_codec.h"
 #include "adapter/peer_count.h"
+#include "adapter/pending_requests.h"
 #include "adapter/redis_bus.h"
-#include "net/timer_wheel.h"
 #include "socketio/in_memory_adapter.h"
 
 namespace sb::adapter {
@@ -85,30 +83,6 @@ class ClassicRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   bool alone() const { return peers_.alone(); }
 
  private:
-  enum class Kind : uint8_t { kFetch, kAllRooms, kServerSideEmit, kBroadcastAck };
-  /// A request to the other nodes in flight, on loop 0.
-  struct Pending {
-    Kind kind = Kind::kFetch;
-    int origin = 0;              // where the callback runs
-    size_t expected = SIZE_MAX;  // answers expected from the other nodes (unknown until NUMSUB)
-    size_t expected_first = 0;   // what NUMSUB said first (for the log)
-    size_t received = 0;         // answers (BROADCAST_CLIENT_COUNT for acks)
-    bool shrunk = false;         // a node left: `expected` lowered
-    std::vector<socketio::SocketInfo> sockets;
-    std::vector<std::string> rooms;
-    std::unordered_set<std::string> room_set;
-    std::vector<std::string> responses;  // server-side emit / broadcast acks (raw JSON)
-    // Broadcast with ack.
-    bool local_done = false;
-    std::string local_error;
-    uint64_t client_count = 0;
-    size_t remote_acks = 0;
-    std::function<void(std::vector<socketio::SocketInfo>)> fetch_cb;
-    std::function<void(std::vector<std::string>)> rooms_cb;
-    socketio::BroadcastAckCallback ack_cb;
-    net::Timer timer;
-  };
-
   socketio::Loops& loops() const;
   /// The calling loop, or 0 outside the loops.
   static int here();
@@ -120,13 +94,8 @@ class ClassicRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   /// PUBLISH from any loop (posted to loop 0 unless already there).
   void publish(std::string_view channel, std::string payload);
 
-  // Requests (loop 0).
-  Pending& open_request(Kind kind, int origin, uint32_t timeout_ms, std::string& id_out);
-  /// NUMSUB, then publish `payload` when others are there; completes at once when alone.
-  void count_and_publish(const std::string& id, std::string payload);
-  void check(const std::string& id);
-  void finish(const std::string& id, bool timed_out);
-  void watch_peers();
+  /// Loop 0: publishes a request on the request channel once NUMSUB says others are there.
+  void send_request(const std::string& id, std::string payload);
 
   // Receiving (loop 0).
   void on_broadcast(std::string_view payload);
@@ -142,11 +111,9 @@ class ClassicRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   std::shared_ptr<RedisBus> bus_;
   std::string uid_;
   classic::Channels channels_;
-  PeerCount peers_;        // NUMSUB of the request channel
-  classic::Broadcast rx_;  // loop 0: the broadcast being received (buffers reused)
-  net::Timer watch_timer_;
-  bool watching_ = false;
-  std::unordered_map<std::string, std::unique_ptr<Pending>> pending_;
+  PeerCount peers_;           // NUMSUB of the request channel
+  classic::Broadcast rx_;     // loop 0: the broadcast being received (buffers reused)
+  PendingRequests requests_;  // loop 0: requests to the other nodes in flight
 };
 
 }  // namespace sb::adapter

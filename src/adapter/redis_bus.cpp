@@ -62,6 +62,7 @@ RedisBus::RedisBus(net::LoopGroup& loops, const redis::Url& url, RedisAdapterOpt
   metrics::requests();
   metrics::requests_partial();
   metrics::requests_timed_out();
+  metrics::requests_rejected();
 }
 
 RedisBus::~RedisBus() = default;

@@ -23,9 +23,7 @@ using socketio::OutPacket;
 using socketio::SocketInfo;
 
 constexpr int kHome = RedisBus::kHomeLoop;
-constexpr uint32_t kWatchMs = 250;
 constexpr uint32_t kDefaultRemoteAckTimeoutMs = 5000;
-constexpr std::string_view kTimedOut = "operation has timed out";
 
 // Node's looksLikeASocketId: dynamic mode keeps 20-character rooms on the main channel.
 bool looks_like_socket_id(std::string_view room) {
@@ -41,7 +39,11 @@ ShardedRedisAdapter::ShardedRedisAdapter(socketio::Namespace& nsp, std::shared_p
       uid_(sharded::random_id()),
       channel_(bus_->options().key + "#" + nsp.name() + "#"),
       response_channel_(channel_ + uid_ + "#"),
-      peers_(*bus_, nsp, channel_, true) {
+      peers_(*bus_, nsp, channel_, true),
+      requests_(
+          nsp.server().loops(), "sharded redis adapter " + nsp.name(),
+          [] { return sharded::random_id(); },
+          [this](UniqueFunction<void(std::optional<size_t>)> cb) { peers_.ask(std::move(cb)); }) {
   own_tail_ = R"(,"uid":")" + uid_ + R"(","nsp":)";
   engineio::append_json_string(own_tail_, nsp.name());
   own_tail_.push_back('}');
@@ -50,6 +52,7 @@ ShardedRedisAdapter::ShardedRedisAdapter(socketio::Namespace& nsp, std::shared_p
 
 ShardedRedisAdapter::~ShardedRedisAdapter() {
   bus_->detach(this);
+  requests_.cancel_all();
 }
 
 socketio::Loops& ShardedRedisAdapter::loops() const {
@@ -191,28 +194,20 @@ void ShardedRedisAdapter::broadcast_with_ack(const OutPacket& p, const Broadcast
   on_loop(kHome, [this, p, opts, ack_id, origin, done = std::move(done)]() mutable {
     const uint32_t timeout =
         opts.flags.timeout_ms.value_or(socketio::InMemoryAdapter::kDefaultAckTimeoutMs);
-    std::string id;
-    Pending& pend = open_request(Kind::kBroadcastAck, origin, timeout, id);
-    pend.ack_cb = std::move(done);
+    const std::optional<std::string> id =
+        requests_.open_broadcast_ack(origin, timeout, std::move(done));
+    if (!id) return;
     std::string req;
     const bool encoded =
-        static_cast<bool>(sharded::encode_broadcast(req, uid_, nsp().name(), *p.source, opts, id));
+        static_cast<bool>(sharded::encode_broadcast(req, uid_, nsp().name(), *p.source, opts, *id));
     local_.broadcast_with_ack(p, opts, ack_id,
-                              [this, id](std::string_view error, std::vector<std::string> r) {
-                                auto it = pending_.find(id);
-                                if (it == pending_.end()) return;
-                                Pending& q = *it->second;
-                                q.local_done = true;
-                                q.local_error = std::string(error);
-                                for (std::string& s : r)
-                                  q.responses.push_back(std::move(s));
-                                check(id);
+                              [this, id = *id](std::string_view error, std::vector<std::string> r) {
+                                requests_.local_done(id, error, std::move(r));
                               });
     if (encoded) {
-      count_and_publish(id, std::move(req));
+      send_request(*id, std::move(req));
     } else {
-      pend.expected = 0;
-      check(id);
+      requests_.expect_none(*id);
     }
   });
 }
@@ -258,111 +253,12 @@ void ShardedRedisAdapter::server_side_emit(std::string_view event,
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-ShardedRedisAdapter::Pending& ShardedRedisAdapter::open_request(Kind kind, int origin,
-                                                                uint32_t timeout_ms,
-                                                                std::string& id_out) {
-  do {
-    id_out = sharded::random_id();
-  } while (pending_.count(id_out) != 0);
-  auto p = std::make_unique<Pending>();
-  p->kind = kind;
-  p->origin = origin;
-  Pending& ref = *p;
-  pending_.emplace(id_out, std::move(p));
-  metrics::requests().inc();
-  loops().timers(kHome).arm(ref.timer, timeout_ms, [this, id = id_out] {
-    LoopScope scope(kHome);
-    finish(id, true);
-  });
-  return ref;
-}
-
-void ShardedRedisAdapter::count_and_publish(const std::string& id, std::string payload) {
-  peers_.ask([this, id, payload = std::move(payload)](std::optional<size_t> n) {
-    auto it = pending_.find(id);
-    if (it == pending_.end()) return;
-    Pending& p = *it->second;
-    const size_t others = n && *n > 1 ? *n - 1 : 0;
-    p.expected = others;
-    p.expected_first = others;
-    if (others > 0) {
-      peers_.saw_peer();
-      bus_->spublish(channel_, payload);
-      watch_peers();
-    }
-    check(id);
-  });
-}
-
-void ShardedRedisAdapter::check(const std::string& id) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  const Pending& p = *it->second;
-  if (p.expected == SIZE_MAX) return;
-  bool done = p.received >= p.expected;
-  if (p.kind == Kind::kBroadcastAck) done = done && p.local_done && p.remote_acks >= p.client_count;
-  if (done) finish(id, false);
-}
-
-void ShardedRedisAdapter::finish(const std::string& id, bool timed_out) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  std::shared_ptr<Pending> p(std::move(it->second));
-  pending_.erase(it);
-  p->timer.cancel();
-  std::string error;
-  const size_t expected = p->expected == SIZE_MAX ? 0 : p->expected;
-  if (timed_out) {
-    metrics::requests_timed_out().inc();
-    SB_LOG_WARN("sharded redis adapter {}: request {} timed out with {} of {} answers",
-                nsp().name(), id, p->received, expected);
-    error = p->kind == Kind::kServerSideEmit
-                ? "timeout reached: only " + std::to_string(p->received) +
-                      " responses received out of " + std::to_string(expected)
-                : std::string(kTimedOut);
-  } else if (p->shrunk) {
-    metrics::requests_partial().inc();
-    SB_LOG_WARN("sharded redis adapter {}: request {} ended with {} answers: {} of {} nodes left",
-                nsp().name(), id, p->received, p->expected_first - p->expected, p->expected_first);
-    if (p->kind == Kind::kServerSideEmit) {
-      error = "partial: " + std::to_string(p->expected_first - p->expected) +
-              " server(s) left before answering";
-    }
-  }
-  if (p->kind == Kind::kBroadcastAck && error.empty() && !p->local_error.empty())
-    error = p->local_error;
-  on_loop(p->origin, [p, error] {
-    if (p->kind == Kind::kFetch) {
-      if (p->fetch_cb) p->fetch_cb(std::move(p->sockets));
-    } else if (p->ack_cb) {
-      p->ack_cb(error, std::move(p->responses));
-    }
-  });
-}
-
-void ShardedRedisAdapter::watch_peers() {
-  if (watching_) return;
-  watching_ = true;
-  loops().timers(kHome).arm(watch_timer_, kWatchMs, [this] {
-    LoopScope scope(kHome);
-    watching_ = false;
-    if (pending_.empty()) return;
-    peers_.ask([this](std::optional<size_t> n) {
-      if (n && *n >= 1) {
-        const size_t others = *n - 1;
-        std::vector<std::string> ids;
-        for (auto& [id, p] : pending_) {
-          if (p->expected != SIZE_MAX && others < p->expected) {
-            p->expected = others;
-            p->shrunk = true;
-            ids.push_back(id);
-          }
-        }
-        for (const std::string& id : ids)
-          check(id);
-      }
-      if (!pending_.empty()) watch_peers();
-    });
+// SHARDNUMSUB counts us too: with nobody else subscribed, nothing is published and the
+// request ends at once with this node's part.
+void ShardedRedisAdapter::send_request(const std::string& id, std::string payload) {
+  requests_.count_and_publish(id, [this, payload = std::move(payload)] {
+    peers_.saw_peer();
+    bus_->spublish(channel_, payload);
   });
 }
 
@@ -376,13 +272,12 @@ void ShardedRedisAdapter::fetch_sockets(const BroadcastOptions& opts,
   local_.fetch_sockets(
       opts, [this, opts, origin, cb = std::move(cb)](std::vector<SocketInfo> mine) mutable {
         on_loop(kHome, [this, opts, origin, cb = std::move(cb), mine = std::move(mine)]() mutable {
-          std::string id;
-          Pending& p = open_request(Kind::kFetch, origin, bus_->options().requests_timeout_ms, id);
-          p.sockets = std::move(mine);
-          p.fetch_cb = std::move(cb);
+          const std::optional<std::string> id = requests_.open_fetch(
+              origin, bus_->options().requests_timeout_ms, std::move(mine), std::move(cb));
+          if (!id) return;
           std::string req;
-          sharded::encode_fetch(req, uid_, nsp().name(), opts, id);
-          count_and_publish(id, std::move(req));
+          sharded::encode_fetch(req, uid_, nsp().name(), opts, *id);
+          send_request(*id, std::move(req));
         });
       });
 }
@@ -391,16 +286,15 @@ void ShardedRedisAdapter::server_side_emit_with_ack(std::string_view event,
                                                     std::span<const socketio::Json> args,
                                                     socketio::BroadcastAckCallback done) {
   const int origin = here();
-  on_loop(
-      kHome, [this, origin, data = event_data_json(event, args), done = std::move(done)]() mutable {
-        std::string id;
-        Pending& p =
-            open_request(Kind::kServerSideEmit, origin, bus_->options().requests_timeout_ms, id);
-        p.ack_cb = std::move(done);
-        std::string req;
-        sharded::encode_server_side_emit(req, uid_, nsp().name(), id, data);
-        count_and_publish(id, std::move(req));
-      });
+  on_loop(kHome,
+          [this, origin, data = event_data_json(event, args), done = std::move(done)]() mutable {
+            const std::optional<std::string> id = requests_.open_server_side_emit(
+                origin, bus_->options().requests_timeout_ms, std::move(done));
+            if (!id) return;
+            std::string req;
+            sharded::encode_server_side_emit(req, uid_, nsp().name(), *id, data);
+            send_request(*id, std::move(req));
+          });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -431,30 +325,24 @@ void ShardedRedisAdapter::on_message(std::string_view payload, bool response_cha
   if (m.uid == uid_ || m.nsp != nsp().name()) return;
   peers_.saw_peer();
   if (response_channel) {
-    auto it = pending_.find(m.request_id);
-    if (it == pending_.end()) return;
-    Pending& p = *it->second;
-    if (p.kind == Kind::kFetch && m.type == MessageType::kFetchSocketsResponse) {
-      ++p.received;
-      for (classic::FetchedSocket& f : m.sockets) {
-        SocketInfo s;
-        s.id = std::move(f.id);
-        s.rooms = std::move(f.rooms);
-        s.handshake_json = std::move(f.handshake_json);
-        s.data_json = std::move(f.data_json);
-        p.sockets.push_back(std::move(s));
-      }
-    } else if (p.kind == Kind::kServerSideEmit && m.type == MessageType::kServerSideEmitResponse) {
-      ++p.received;
-      p.responses.push_back(m.data_json.empty() ? "null" : std::move(m.data_json));
-    } else if (p.kind == Kind::kBroadcastAck && m.type == MessageType::kBroadcastClientCount) {
-      ++p.received;
-      p.client_count += m.client_count;
-    } else if (p.kind == Kind::kBroadcastAck && m.type == MessageType::kBroadcastAck) {
-      ++p.remote_acks;
-      p.responses.push_back(m.data_json.empty() ? "null" : std::move(m.data_json));
+    // An answer of the wrong kind for the request (or after its end) is ignored by requests_.
+    const std::string& id = m.request_id;
+    switch (m.type) {
+      case MessageType::kFetchSocketsResponse:
+        requests_.answer_sockets(id, std::move(m.sockets));
+        break;
+      case MessageType::kServerSideEmitResponse:
+        requests_.answer_response(id, std::move(m.data_json));
+        break;
+      case MessageType::kBroadcastClientCount:
+        requests_.answer_client_count(id, m.client_count);
+        break;
+      case MessageType::kBroadcastAck:
+        requests_.answer_ack(id, std::move(m.data_json));
+        break;
+      default:
+        break;
     }
-    check(m.request_id);
     return;
   }
   BroadcastOptions o = m.opts.to_options();

@@ -25,9 +25,9 @@
 #include <vector>
 
 #include "adapter/peer_count.h"
+#include "adapter/pending_requests.h"
 #include "adapter/redis_bus.h"
 #include "adapter/sharded_codec.h"
-#include "net/timer_wheel.h"
 #include "socketio/in_memory_adapter.h"
 
 namespace sb::adapter {
@@ -79,25 +79,6 @@ class ShardedRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   size_t room_subscriptions() const { return room_refs_.size(); }
 
  private:
-  enum class Kind : uint8_t { kFetch, kServerSideEmit, kBroadcastAck };
-  struct Pending {
-    Kind kind = Kind::kFetch;
-    int origin = 0;
-    size_t expected = SIZE_MAX;
-    size_t expected_first = 0;
-    size_t received = 0;
-    bool shrunk = false;
-    std::vector<socketio::SocketInfo> sockets;
-    std::vector<std::string> responses;
-    bool local_done = false;
-    std::string local_error;
-    uint64_t client_count = 0;
-    size_t remote_acks = 0;
-    std::function<void(std::vector<socketio::SocketInfo>)> fetch_cb;
-    socketio::BroadcastAckCallback ack_cb;
-    net::Timer timer;
-  };
-
   socketio::Loops& loops() const;
   static int here();
   void on_loop(int loop, std::function<void()> fn);
@@ -108,11 +89,8 @@ class ShardedRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   /// Loop 0: a member of `room` came (+1) or went (-1) somewhere on this node.
   void room_ref(const std::string& room, int delta);
 
-  Pending& open_request(Kind kind, int origin, uint32_t timeout_ms, std::string& id_out);
-  void count_and_publish(const std::string& id, std::string payload);
-  void check(const std::string& id);
-  void finish(const std::string& id, bool timed_out);
-  void watch_peers();
+  /// Loop 0: publishes a request on the main channel once SHARDNUMSUB says others are there.
+  void send_request(const std::string& id, std::string payload);
 
   void on_message(std::string_view payload, bool response_channel);
   void answer(const sharded::Message& m, const std::string& payload);
@@ -124,9 +102,7 @@ class ShardedRedisAdapter final : public socketio::Adapter, public RedisBus::Lis
   std::string response_channel_;  // <prefix>#<nsp>#<uid>#
   std::string own_tail_;          // `,"uid":"<uid>","nsp":"<nsp>"}`: how our JSON messages end
   PeerCount peers_;               // SHARDNUMSUB of the main channel
-  net::Timer watch_timer_;
-  bool watching_ = false;
-  std::unordered_map<std::string, std::unique_ptr<Pending>> pending_;
+  PendingRequests requests_;      // loop 0: requests to the other nodes in flight
   std::unordered_map<std::string, size_t> room_refs_;  // loop 0: members per dynamic room
 };
 

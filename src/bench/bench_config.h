@@ -34,6 +34,10 @@ struct BenchConfig {
   std::string nsp = "/";   ///< Socket.IO namespace
   /// Connect in this many equal steps, sampling the target's memory after each (connect: 4).
   uint32_t steps = 0;
+  /// After each step, wait this long with the clients idle before sampling the target: a
+  /// server may hand back what the burst of handshakes freed (ours trims its heap once a burst
+  /// is over), and "idle memory" is what idle connections hold, not the burst's leftovers.
+  uint32_t settle_ms = 500;
 };
 
 }  // namespace sb::bench

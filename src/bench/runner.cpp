@@ -89,6 +89,9 @@ class Runner {
       if (t.p.last_open_ns > step_start) {
         st.seconds = static_cast<double>(t.p.last_open_ns - step_start) / 1e9;
       }
+      if (steps > 1 && cfg_.settle_ms > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(cfg_.settle_ms));
+      }
       for (auto& p : result_.pids)
         st.pids.push_back(sample_process(p.pid));
       result_.connect_busy_seconds += st.seconds;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/slab_pool.h"
+
 namespace sb::engineio {
 namespace {
 
@@ -120,11 +122,21 @@ void HandshakeBuilder::add_header(std::string_view name, std::string_view value)
   ++header_count_;
 }
 
+void HandshakeInfo::BlockFree::operator()(char* base) const noexcept {
+  uint32_t size = 0;
+  std::memcpy(&size, base, sizeof(size));
+  slab::deallocate(base, sizeof(size) + size);
+}
+
 HandshakeInfo HandshakeBuilder::finish() {
   HandshakeInfo h;
-  const size_t size = url_.size() + address_.size() + query_.size() + headers_.size();
-  h.block_ = std::make_unique_for_overwrite<char[]>(size == 0 ? 1 : size);
-  char* w = h.block_.get();
+  // A request head is bounded by the HTTP parser's limits (far below 4 GiB).
+  const auto size =
+      static_cast<uint32_t>(url_.size() + address_.size() + query_.size() + headers_.size());
+  auto* base = static_cast<char*>(slab::allocate(sizeof(size) + size));
+  std::memcpy(base, &size, sizeof(size));
+  h.block_.reset(base);
+  char* w = base + sizeof(size);
   auto copy = [&w](const std::string& s) {
     const char* start = w;
     // NOLINTNEXTLINE(bugprone-not-null-terminated-result): bytes, viewed with their length

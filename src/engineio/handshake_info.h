@@ -81,7 +81,12 @@ struct HandshakeInfo {
 
  private:
   friend class HandshakeBuilder;
-  std::unique_ptr<char[]> block_;
+  // The block comes from the per-thread slab pool (no malloc header): its first 4 bytes hold
+  // the size of the rest, for the free.
+  struct BlockFree {
+    void operator()(char* base) const noexcept;
+  };
+  std::unique_ptr<char, BlockFree> block_;
 };
 
 /// Collects a handshake's strings, then packs them into one HandshakeInfo. Call add_query and

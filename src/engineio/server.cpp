@@ -138,7 +138,10 @@ PollWaiter make_waiter(const http::Exchange& ex, net::Loop& loop) {
 }  // namespace
 
 Server::Server(Options options, Handler& handler)
-    : options_(std::move(options)), handler_(handler), bridge_(std::make_unique<WsBridge>(*this)) {
+    : options_(std::move(options)),
+      handler_(handler),
+      bridge_(std::make_unique<WsBridge>(*this)),
+      ws_route_{*bridge_, ws_options_} {
   eio_metrics();  // registered up front: /metrics shows the series from the start
 }
 
@@ -490,38 +493,35 @@ void Server::handle_upgrade(http::Exchange& ex, const std::string* sid, bool eio
     return;
   }
 
-  auto session = std::make_unique<ws::Session>(ex.connection(), *bridge_, ws_options_, out.deflate);
-  ws::Session* ws = session.get();
-  auto owned = std::make_unique<WsBinding>();
-  WsBinding* b = owned.get();
-  b->session = ws;
-  b->key = (static_cast<uint64_t>(here) << 48) | pl.next_link++;
-  ws->user_ptr = b;
-  pl.bindings.emplace(b->key, std::move(owned));
-  ex.upgrade(std::move(session), out.response);
+  // One pooled block: the ws::Session, its binding and the socket's link (ws_transport.h).
+  auto owned = std::make_unique<EioWebSocket>(ex.connection(), ws_route_, out.deflate);
+  EioWebSocket* ws = owned.get();
+  const uint64_t key = ws->key();
+  ex.upgrade(std::move(owned), out.response);
   ws->start();
 
   if (sid == nullptr) {
     Socket& s = create_socket(pl, new_sid, Transport::kWebSocket, ex);
-    b->socket = &s;
-    s.start(WsBridge::local_link(*b));
+    s.start(ws->link_to(s));
     handler_.on_open(s);
     return;
   }
   if (owner == here) {
-    // Node answers the 101 first, then closes a WebSocket that cannot upgrade the session.
-    b->socket = existing;
-    if (!existing->attach_probe(WsBridge::local_link(*b))) {
-      b->socket = nullptr;
-      ws->close(ws::close_code::kNoStatus);
+    // Node answers the 101 first, then closes a WebSocket that cannot upgrade the session (a
+    // refused link has been released: no event goes back to the session).
+    if (!existing->attach_probe(ws->link_to(*existing))) {
+      ws->ws::Session::close(ws::close_code::kNoStatus);
     }
     return;
   }
   // The session lives on another loop: relay this WebSocket to it.
   eio_metrics().relayed_websockets.inc();
-  b->owner_loop = owner;
-  std::memcpy(b->sid.data(), sid->data(), std::min(sid->size(), kSidLength));
-  loop_at(owner).post([this, owner, sid = *sid, here, key = b->key] {
+  ws->mark_relayed();
+  RelayedWs& r = pl.relayed[key];
+  r.ws = ws;
+  r.owner_loop = owner;
+  std::memcpy(r.sid.data(), sid->data(), std::min(sid->size(), kSidLength));
+  loop_at(owner).post([this, owner, sid = *sid, here, key] {
     Socket* s = find(loop_at(owner), sid);
     if (s == nullptr || !s->attach_probe(bridge_->remote_link(here, key))) {
       bridge_->relay_close(here, key);

@@ -115,6 +115,7 @@ class Server {
   ws::SessionOptions ws_options_;
   ws::HandshakeOptions handshake_options_;
   std::unique_ptr<WsBridge> bridge_;
+  ws::SessionRoute ws_route_;  // every Engine.IO WebSocket's endpoint (bridge_) and options
 };
 
 // Loop-thread state of the server on one loop.
@@ -142,11 +143,10 @@ struct Server::PerLoop {
   /// runs or their connection closes. A POST handed over from another loop is checked against
   /// it (see on_post_head).
   std::unordered_map<std::string, uint64_t> posts_in_flight;
-  /// Every Engine.IO WebSocket accepted by this loop, by key (relayed ones are looked up here
-  /// when the owner's frames arrive). Owning: a binding is freed when its WebSocket closes, or
-  /// with the server when the loop was destroyed with the WebSocket still open.
-  std::unordered_map<uint64_t, std::unique_ptr<WsBinding>> bindings;
-  uint64_t next_link = 1;
+  /// The relayed WebSockets accepted by this loop (their session lives on another loop), by
+  /// key: the owner's frames are looked up here when they arrive. A WebSocket whose session is
+  /// on this loop needs no entry (it is the socket's link); it is owned by its connection.
+  std::unordered_map<uint64_t, RelayedWs> relayed;
   std::vector<Socket*> flush_list;            // sockets with output for a parked GET
   std::vector<std::unique_ptr<Socket>> dead;  // retired this turn, freed at its end
   bool turn_task_scheduled = false;

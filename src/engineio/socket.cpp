@@ -61,7 +61,7 @@ std::string Socket::open_packet() const {
   return out;
 }
 
-void Socket::start(std::unique_ptr<WsLink> websocket) {
+void Socket::start(WsLinkPtr websocket) {
   if (websocket) {
     ws_ = std::move(websocket);
     const std::string open = open_packet();
@@ -361,7 +361,12 @@ void Socket::on_heartbeat_timer() {
 
 // ---- WebSocket and upgrade ----
 
-bool Socket::attach_probe(std::unique_ptr<WsLink> link) {
+void Socket::forget_link(const WsLink* link) {
+  if (ws_.get() == link) (void)ws_.release();
+  if (poll_ && poll_->probe.get() == link) (void)poll_->probe.release();
+}
+
+bool Socket::attach_probe(WsLinkPtr link) {
   const Options& o = server_.options();
   if (state_ != State::kOpen || ws_ || upgrading() || upgraded_ || !o.allow_upgrades) return false;
   Polling& pl = polling();
@@ -449,7 +454,7 @@ void Socket::abort_probe() {
   if (!poll_) return;
   if (poll_->upgrade_timer) poll_->upgrade_timer->cancel();
   if (poll_->probe) {
-    std::unique_ptr<WsLink> p = std::move(poll_->probe);
+    WsLinkPtr p = std::move(poll_->probe);
     p->close();
   }
 }
@@ -475,11 +480,11 @@ void Socket::finish(std::string_view reason, PacketType get_answer) {
   HeartbeatNode::cancel();
   if (poll_ && poll_->upgrade_timer) poll_->upgrade_timer->cancel();
   if (upgrading()) {
-    std::unique_ptr<WsLink> p = std::move(poll_->probe);
+    WsLinkPtr p = std::move(poll_->probe);
     p->close();
   }
   if (ws_) {
-    std::unique_ptr<WsLink> w = std::move(ws_);
+    WsLinkPtr w = std::move(ws_);
     w->close();
   }
   if (get_parked()) {

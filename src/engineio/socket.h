@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/slab_pool.h"
 #include "engineio/handshake_info.h"
 #include "engineio/heartbeat.h"
 #include "engineio/options.h"
@@ -79,16 +80,17 @@ struct PollReply {
 };
 
 /// The socket's side of one WebSocket (the active transport, or a probe). Implemented for a
-/// WebSocket on the socket's own loop and for one relayed from another loop.
+/// WebSocket on the socket's own loop (the WebSocket object itself) and for one relayed from
+/// another loop (a small object of its own). The socket lets go of it with release(), never
+/// delete: hold it in a WsLinkPtr.
 class WsLink {
  public:
-  explicit WsLink(uint64_t key) : key_(key) {}
-  virtual ~WsLink() = default;
+  WsLink() = default;
   WsLink(const WsLink&) = delete;
   WsLink& operator=(const WsLink&) = delete;
 
   /// Identifies the WebSocket in events reported to the socket.
-  uint64_t key() const { return key_; }
+  virtual uint64_t key() const = 0;
   virtual void send_text(PacketType type, std::string_view data) = 0;
   virtual void send_binary(std::span<const uint8_t> data) = 0;
   virtual void send_shared(const LocalPacket& p) = 0;
@@ -97,14 +99,24 @@ class WsLink {
   virtual bool writable() const { return true; }
   /// Closes the WebSocket (close frame without a code, as Node). No event comes back.
   virtual void close() = 0;
+  /// The socket is done with the link: no event reaches the socket any more. A relay link is
+  /// freed; a WebSocket on this loop (owned by its connection) only forgets the socket.
+  virtual void release() = 0;
 
- private:
-  uint64_t key_;
+  struct Release {
+    void operator()(WsLink* l) const { l->release(); }
+  };
+
+ protected:
+  ~WsLink() = default;
 };
+using WsLinkPtr = std::unique_ptr<WsLink, WsLink::Release>;
 
 // The heartbeat (ping interval, pong deadline, close timeout) is a HeartbeatNode base: the
 // loop's queues hold it (heartbeat.h), not a timer of its own.
-class Socket : private HeartbeatNode {
+//
+// Every session holds one for its whole life: from the per-thread slab pool, flags packed.
+class Socket : private HeartbeatNode, public slab::SlabAllocated {
  public:
   Socket(Server& server, net::Loop& loop, std::string_view sid, Transport transport,
          HandshakeInfo handshake);
@@ -144,6 +156,7 @@ class Socket : private HeartbeatNode {
  private:
   friend class Server;
   friend class WsBridge;
+  friend class EioWebSocket;
   enum class State : uint8_t { kOpen, kClosing, kClosed };
   struct Queued {
     PacketType type = PacketType::kMessage;
@@ -156,7 +169,7 @@ class Socket : private HeartbeatNode {
   /// The open packet (`0{…}`) for this session.
   std::string open_packet() const;
   /// Starts the heartbeat; with a WebSocket transport also sends the open packet on it.
-  void start(std::unique_ptr<WsLink> websocket);
+  void start(WsLinkPtr websocket);
   /// A polling GET: the answer now, or nullopt when parked until there is something to send.
   std::optional<PollReply> on_get(const PollWaiter& w);
   /// A polling POST body.
@@ -165,7 +178,10 @@ class Socket : private HeartbeatNode {
   void on_get_abandoned(int loop, uint64_t id);
   /// A WebSocket with this sid arrived: probe it. False if the session cannot upgrade now
   /// (closed, already upgraded or upgrading): the caller closes the WebSocket.
-  bool attach_probe(std::unique_ptr<WsLink> link);
+  bool attach_probe(WsLinkPtr link);
+  /// The WebSocket behind `link` is being destroyed without a close event (its loop is torn
+  /// down first): drop the pointer without releasing it.
+  void forget_link(const WsLink* link);
   void on_ws_message(uint64_t key, ws::MessageType type, std::span<const uint8_t> payload);
   void on_ws_closed(uint64_t key, bool error);
   /// End-of-turn work scheduled by schedule_flush(): answer the parked GET with the queue.
@@ -201,19 +217,20 @@ class Socket : private HeartbeatNode {
   uint8_t loop_index_;  // the owner loop (a sid names at most 256 loops)
   Transport transport_;
   State state_ = State::kOpen;
-  bool upgraded_ = false;
-  bool probed_ = false;          // the probe answered 2probe
-  bool awaiting_pong_ = false;   // a ping is out; the heartbeat timer is its deadline
-  bool pong_refreshed_ = false;  // the deadline was extended once by another packet
-  bool flush_scheduled_ = false;
-  std::unique_ptr<WsLink> ws_;  // active WebSocket transport
+  // Bit-fields: with the sid they fill the 24 bytes between the handshake and ws_.
+  bool upgraded_ : 1 = false;
+  bool probed_ : 1 = false;          // the probe answered 2probe
+  bool awaiting_pong_ : 1 = false;   // a ping is out; the heartbeat timer is its deadline
+  bool pong_refreshed_ : 1 = false;  // the deadline was extended once by another packet
+  bool flush_scheduled_ : 1 = false;
+  WsLinkPtr ws_;  // active WebSocket transport
   // The polling transport's state: allocated by its first GET or buffered packet, freed by the
   // upgrade, so a WebSocket session carries one pointer instead of ~56 bytes.
   struct Polling {
     std::optional<PollWaiter> get;  // parked polling GET
     std::vector<Queued> queue;      // polling output not yet taken by a GET
     size_t queued_bytes = 0;
-    std::unique_ptr<WsLink> probe;  // WebSocket being probed for the upgrade
+    WsLinkPtr probe;  // WebSocket being probed for the upgrade
     // From the probe to the upgrade only: allocated then.
     std::unique_ptr<net::Timer> upgrade_timer;
   };

@@ -1,6 +1,7 @@
 #include "engineio/ws_transport.h"
 
 #include <string>
+#include <utility>
 
 #include "engineio/server.h"
 #include "net/loop.h"
@@ -18,36 +19,13 @@ std::span<const uint8_t> text_frame_payload(PacketType type, std::string_view da
   return {reinterpret_cast<const uint8_t*>(scratch.data()), scratch.size()};
 }
 
-// The socket's WebSocket on the same loop: frames go straight to the ws::Session.
-class LocalLink final : public WsLink {
- public:
-  explicit LocalLink(WsBinding& b) : WsLink(b.key), b_(b) {}
-  void send_text(PacketType type, std::string_view data) override {
-    b_.session->send(ws::MessageType::kText, text_frame_payload(type, data));
-  }
-  void send_binary(std::span<const uint8_t> data) override {
-    b_.session->send(ws::MessageType::kBinary, data);
-  }
-  void send_shared(const LocalPacket& p) override { b_.session->send_frame(p.frame); }
-  bool writable() const override {
-    const net::Connection& c = b_.session->connection();
-    return c.open() && !c.above_high_watermark();
-  }
-  void close() override {
-    b_.socket = nullptr;  // no event back to the socket
-    b_.session->close(ws::close_code::kNoStatus);
-  }
-
- private:
-  WsBinding& b_;  // lives until the WebSocket's on_close, which drops this link first
-};
-
 // The socket's WebSocket on another loop: each frame is built here once, as cross-thread bytes,
 // and posted to the WebSocket's loop.
 class RemoteLink final : public WsLink {
  public:
   RemoteLink(WsBridge& bridge, const ws::DeflateOptions& deflate, int ws_loop, uint64_t key)
-      : WsLink(key), bridge_(bridge), deflate_(deflate), ws_loop_(ws_loop) {}
+      : bridge_(bridge), deflate_(deflate), key_(key), ws_loop_(ws_loop) {}
+  uint64_t key() const override { return key_; }
   void send_text(PacketType type, std::string_view data) override {
     bridge_.relay_send(ws_loop_, key(),
                        ws::BroadcastFrame::build(ws::MessageType::kText,
@@ -64,16 +42,15 @@ class RemoteLink final : public WsLink {
     bridge_.relay_send(ws_loop_, key(), f);
   }
   void close() override { bridge_.relay_close(ws_loop_, key()); }
+  void release() override { delete this; }  // NOLINT(cppcoreguidelines-owning-memory)
 
  private:
+  ~RemoteLink() = default;  // release() only
   WsBridge& bridge_;
   const ws::DeflateOptions& deflate_;
+  uint64_t key_;
   int ws_loop_;
 };
-
-WsBinding* binding_of(ws::Session& s) {
-  return static_cast<WsBinding*>(s.user_ptr);
-}
 
 }  // namespace
 
@@ -82,27 +59,57 @@ bool is_error_close(uint16_t code) {
          code == ws::close_code::kPolicyViolation || code == ws::close_code::kMessageTooBig;
 }
 
-std::unique_ptr<WsLink> WsBridge::local_link(WsBinding& b) {
-  return std::make_unique<LocalLink>(b);
+// ---- EioWebSocket ----
+
+EioWebSocket::~EioWebSocket() {
+  // Normally the socket let go at the close event; not when the loop is torn down first.
+  detach_socket();
 }
 
-std::unique_ptr<WsLink> WsBridge::remote_link(int ws_loop, uint64_t key) {
+void EioWebSocket::detach_socket() {
+  if (socket_ != nullptr) std::exchange(socket_, nullptr)->forget_link(this);
+}
+
+void EioWebSocket::send_text(PacketType type, std::string_view data) {
+  send(ws::MessageType::kText, text_frame_payload(type, data));
+}
+
+void EioWebSocket::send_binary(std::span<const uint8_t> data) {
+  send(ws::MessageType::kBinary, data);
+}
+
+bool EioWebSocket::writable() const {
+  const net::Connection& c = connection();
+  return c.open() && !c.above_high_watermark();
+}
+
+void EioWebSocket::close() {
+  socket_ = nullptr;  // no event back to the socket
+  ws::Session::close(ws::close_code::kNoStatus);
+}
+
+// ---- WsBridge ----
+
+WsLinkPtr WsBridge::remote_link(int ws_loop, uint64_t key) {
   const ws::DeflateOptions& d = server_.ws_options_.deflate;
-  return std::make_unique<RemoteLink>(*this, d, ws_loop, key);
+  return WsLinkPtr(new RemoteLink(*this, d, ws_loop, key));
 }
 
 void WsBridge::on_message(ws::Session& s, ws::MessageType type, std::span<const uint8_t> payload) {
-  WsBinding* b = binding_of(s);
-  if (b == nullptr) return;
-  if (!b->relayed()) {
-    if (b->socket != nullptr) b->socket->on_ws_message(b->key, type, payload);
+  auto& w = static_cast<EioWebSocket&>(s);
+  if (!w.relayed()) {
+    if (Socket* sock = w.socket()) sock->on_ws_message(w.key(), type, payload);
     return;
   }
+  auto& relayed = server_.local(s.connection().loop()).relayed;
+  auto it = relayed.find(w.key());
+  if (it == relayed.end()) return;
+  const RelayedWs& r = it->second;
   // Relayed: the owner loop sees the message after everything posted before it.
   std::string copy(reinterpret_cast<const char*>(payload.data()), payload.size());
   Server& srv = server_;
-  srv.loop_at(b->owner_loop)
-      .post([&srv, owner = b->owner_loop, sid = std::string(b->sid_view()), key = b->key, type,
+  srv.loop_at(r.owner_loop)
+      .post([&srv, owner = r.owner_loop, sid = std::string(r.sid_view()), key = w.key(), type,
              copy = std::move(copy)] {
         Socket* sock = srv.find(srv.loop_at(owner), sid);
         if (sock == nullptr) return;  // gone: its close already reached the WebSocket
@@ -112,42 +119,43 @@ void WsBridge::on_message(ws::Session& s, ws::MessageType type, std::span<const 
 }
 
 void WsBridge::on_close(ws::Session& s, uint16_t code) {
-  WsBinding* b = binding_of(s);
-  if (b == nullptr) return;
-  s.user_ptr = nullptr;
+  auto& w = static_cast<EioWebSocket&>(s);
   const bool error = is_error_close(code);
-  if (!b->relayed()) {
-    Socket* sock = b->socket;
-    b->socket = nullptr;
-    if (sock != nullptr) sock->on_ws_closed(b->key, error);
-  } else {
-    Server& srv = server_;
-    srv.loop_at(b->owner_loop)
-        .post([&srv, owner = b->owner_loop, sid = std::string(b->sid_view()), key = b->key, error] {
-          Socket* sock = srv.find(srv.loop_at(owner), sid);
-          if (sock != nullptr) sock->on_ws_closed(key, error);
-        });
+  if (!w.relayed()) {
+    if (Socket* sock = w.socket()) sock->on_ws_closed(w.key(), error);
+    w.detach_socket();  // the socket dropped its link above; this makes sure of it
+    return;
   }
-  server_.local(s.connection().loop()).bindings.erase(b->key);  // frees b
+  auto& relayed = server_.local(s.connection().loop()).relayed;
+  auto it = relayed.find(w.key());
+  if (it == relayed.end()) return;
+  Server& srv = server_;
+  srv.loop_at(it->second.owner_loop)
+      .post([&srv, owner = it->second.owner_loop, sid = std::string(it->second.sid_view()),
+             key = w.key(), error] {
+        Socket* sock = srv.find(srv.loop_at(owner), sid);
+        if (sock != nullptr) sock->on_ws_closed(key, error);
+      });
+  relayed.erase(it);
 }
 
 void WsBridge::relay_send(int ws_loop, uint64_t key, const ws::BroadcastFrame& frame) {
   Server& srv = server_;
   srv.loop_at(ws_loop).post([&srv, ws_loop, key, frame] {
-    auto& bindings = srv.local(srv.loop_at(ws_loop)).bindings;
-    auto it = bindings.find(key);
-    if (it == bindings.end()) return;
-    it->second->session->send_frame(ws::LocalFrame(frame));
+    auto& relayed = srv.local(srv.loop_at(ws_loop)).relayed;
+    auto it = relayed.find(key);
+    if (it == relayed.end()) return;
+    it->second.ws->send_frame(ws::LocalFrame(frame));
   });
 }
 
 void WsBridge::relay_close(int ws_loop, uint64_t key) {
   Server& srv = server_;
   srv.loop_at(ws_loop).post([&srv, ws_loop, key] {
-    auto& bindings = srv.local(srv.loop_at(ws_loop)).bindings;
-    auto it = bindings.find(key);
-    if (it == bindings.end()) return;
-    it->second->session->close(ws::close_code::kNoStatus);
+    auto& relayed = srv.local(srv.loop_at(ws_loop)).relayed;
+    auto it = relayed.find(key);
+    if (it == relayed.end()) return;
+    it->second.ws->ws::Session::close(ws::close_code::kNoStatus);
   });
 }
 

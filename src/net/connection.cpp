@@ -75,24 +75,42 @@ void ConnectionHandler::on_shutdown(Connection& c) {
 }
 
 Connection::Connection(Loop& loop, int fd, uint64_t id, const sockaddr_storage& peer)
-    : loop_(loop), fd_(fd), id_(id) {
+    : loop_(loop), id_(id), fd_(fd) {
+  set_peer(peer);
+}
+
+void Connection::set_peer(const sockaddr_storage& peer) {
+  peer_.family = peer.ss_family;
   if (peer.ss_family == AF_INET) {
-    std::memcpy(&peer_.v4, &peer, sizeof(sockaddr_in));
+    sockaddr_in v4{};
+    std::memcpy(&v4, &peer, sizeof(v4));
+    peer_.port = v4.sin_port;
+    std::memcpy(peer_.addr, &v4.sin_addr, sizeof(v4.sin_addr));
   } else if (peer.ss_family == AF_INET6) {
-    std::memcpy(&peer_.v6, &peer, sizeof(sockaddr_in6));
-  } else {
-    peer_.sa.sa_family = peer.ss_family;
+    sockaddr_in6 v6{};
+    std::memcpy(&v6, &peer, sizeof(v6));
+    peer_.port = v6.sin6_port;
+    peer_.scope_id = v6.sin6_scope_id;
+    std::memcpy(peer_.addr, &v6.sin6_addr, sizeof(v6.sin6_addr));
   }
 }
 
 sockaddr_storage Connection::peer() const {
   sockaddr_storage out{};
-  if (peer_.sa.sa_family == AF_INET) {
-    std::memcpy(&out, &peer_.v4, sizeof(sockaddr_in));
-  } else if (peer_.sa.sa_family == AF_INET6) {
-    std::memcpy(&out, &peer_.v6, sizeof(sockaddr_in6));
-  } else {
-    out.ss_family = peer_.sa.sa_family;
+  out.ss_family = peer_.family;
+  if (peer_.family == AF_INET) {
+    sockaddr_in v4{};
+    v4.sin_family = AF_INET;
+    v4.sin_port = peer_.port;
+    std::memcpy(&v4.sin_addr, peer_.addr, sizeof(v4.sin_addr));
+    std::memcpy(&out, &v4, sizeof(v4));
+  } else if (peer_.family == AF_INET6) {
+    sockaddr_in6 v6{};
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = peer_.port;
+    v6.sin6_scope_id = peer_.scope_id;
+    std::memcpy(&v6.sin6_addr, peer_.addr, sizeof(v6.sin6_addr));
+    std::memcpy(&out, &v6, sizeof(v6));
   }
   return out;
 }
@@ -103,10 +121,8 @@ Connection::~Connection() {
 
 std::string Connection::peer_ip() const {
   char buf[INET6_ADDRSTRLEN] = {0};
-  if (peer_.sa.sa_family == AF_INET) {
-    inet_ntop(AF_INET, &peer_.v4.sin_addr, buf, sizeof(buf));
-  } else if (peer_.sa.sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &peer_.v6.sin6_addr, buf, sizeof(buf));
+  if (peer_.family == AF_INET || peer_.family == AF_INET6) {
+    inet_ntop(peer_.family, peer_.addr, buf, sizeof(buf));
   }
   return buf;
 }
@@ -155,7 +171,7 @@ std::span<uint8_t> Connection::reserve(size_t n) {
   auto block = SharedBuffer::with_capacity(std::max(n, kBlockBytes));
   uint8_t* p = block.mutable_data();
   size_t cap = block.capacity();
-  queue_.push_back(Chunk{std::move(block), 0, 0});
+  queue_.emplace_back(std::move(block), 0, 0);
   return {p, cap};
 }
 
@@ -186,7 +202,7 @@ void Connection::write(const SharedBuffer& buf, size_t offset, size_t length) {
     write(std::string_view(reinterpret_cast<const char*>(buf.data()) + offset, length));
     return;
   }
-  queue_.push_back(Chunk{buf, static_cast<uint32_t>(offset), static_cast<uint32_t>(length)});
+  queue_.emplace_back(buf, static_cast<uint32_t>(offset), static_cast<uint32_t>(length));
   queued_ += length;
   // mark_dirty() inlined for the broadcast path: this runs once per receiver.
   const LoopOptions& o = loop_.options();
@@ -261,9 +277,9 @@ Connection::SendResult Connection::send_queued() {
     queue_.clear();
     qhead_ = 0;
     // An idle connection keeps no outbound memory.
-    if (queue_.capacity() > 16) queue_.shrink_to_fit();
+    if (queue_.capacity() > 16) queue_.release_storage();
   } else if (qhead_ > 64 && qhead_ * 2 > queue_.size()) {
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(qhead_));
+    queue_.erase_front(qhead_);
     qhead_ = 0;
   }
   return result;
@@ -291,8 +307,8 @@ bool Connection::flush() {
     state_ = State::kLingering;
     reading_paused_ = false;
     update_events();
-    if (!linger_timer_) linger_timer_ = std::make_unique<Timer>();
-    loop_.timers().arm(*linger_timer_, loop_.options().linger_ms,
+    if (!timers_) timers_ = std::make_unique<Timers>();
+    loop_.timers().arm(timers_->linger, loop_.options().linger_ms,
                        [this] { begin_close(close_reason_, false); });
   }
   return true;
@@ -318,11 +334,11 @@ void Connection::resume_reading() {
   update_events();
   // Bytes that arrived while paused and were not consumed (a pipelined request behind a deferred
   // answer) would otherwise wait for the next packet, which may never come: offer them again.
-  if (!spill_.empty() && !redeliver_pending_) {
+  if (has_spill() && !redeliver_pending_) {
     redeliver_pending_ = true;
     loop_.defer([this] {
       redeliver_pending_ = false;
-      if (state_ == State::kOpen && !reading_paused_ && !spill_.empty()) deliver_spill();
+      if (state_ == State::kOpen && !reading_paused_ && has_spill()) deliver_spill();
     });
   }
 }
@@ -331,6 +347,9 @@ void Connection::set_handler(std::unique_ptr<ConnectionHandler> h) {
   if (handler_) loop_.dead_handlers_.push_back(std::move(handler_));
   handler_ = std::move(h);
   handler_replaced_ = true;
+  // The new handler starts without a timer; one the old handler left armed stays (it may still
+  // have to fire), an idle one is freed: an idle upgraded connection holds none.
+  if (timers_ && !timers_->handler.armed() && !timers_->linger.armed()) timers_.reset();
 }
 
 void Connection::close(CloseReason reason) {
@@ -363,8 +382,10 @@ void Connection::begin_close(CloseReason reason, bool graceful) {
   if (!graceful) {
     state_ = State::kDead;
     drop_queue();
-    timer_.cancel();
-    if (linger_timer_) linger_timer_->cancel();
+    if (timers_) {
+      timers_->handler.cancel();
+      timers_->linger.cancel();
+    }
     loop_.retire(this);
   }
 }
@@ -372,7 +393,7 @@ void Connection::begin_close(CloseReason reason, bool graceful) {
 void Connection::finish_close() {
   // The handler learns of the close once, at the end of the turn, then it is destroyed.
   close_queued_ = false;
-  timer_.cancel();
+  if (timers_) timers_->handler.cancel();
   if (handler_) {
     handler_->on_close(*this, close_reason_);
     loop_.dead_handlers_.push_back(std::move(handler_));
@@ -410,32 +431,33 @@ void Connection::on_readable() {
     return;
   }
   size_t consumed = 0;
-  if (spill_.empty()) {
+  if (!has_spill()) {
     std::span<uint8_t> data(loop_.recv_buf_.data(), static_cast<size_t>(n));
     deliver(data, consumed);
     if (state_ == State::kOpen && consumed < data.size()) {
-      spill_.assign(data.begin() + static_cast<std::ptrdiff_t>(consumed), data.end());
+      if (!spill_) spill_ = std::make_unique<std::vector<uint8_t>>();
+      spill_->assign(data.begin() + static_cast<std::ptrdiff_t>(consumed), data.end());
     }
   } else {
     // A partial frame or request is waiting: append so it is parsed contiguously.
-    spill_.insert(spill_.end(), loop_.recv_buf_.data(), loop_.recv_buf_.data() + n);
+    spill_->insert(spill_->end(), loop_.recv_buf_.data(), loop_.recv_buf_.data() + n);
     deliver_spill();
   }
-  if (spill_.size() > loop_.options().max_spill_bytes) {
+  if (spill_ && spill_->size() > loop_.options().max_spill_bytes) {
     SB_LOG_WARN("connection {} from {} closed: {} unconsumed input bytes", id_, peer_ip(),
-                spill_.size());
+                spill_->size());
     abort(CloseReason::kReceiveOverflow);
   }
 }
 
 void Connection::deliver_spill() {
   size_t consumed = 0;
-  deliver(std::span<uint8_t>(spill_), consumed);
-  if (state_ != State::kOpen || consumed == spill_.size()) {
-    spill_.clear();
-    if (spill_.capacity() > 64 * 1024) spill_.shrink_to_fit();
+  std::vector<uint8_t>& spill = *spill_;
+  deliver(std::span<uint8_t>(spill), consumed);
+  if (state_ != State::kOpen || consumed == spill.size()) {
+    spill_.reset();  // an idle connection holds no input buffer
   } else if (consumed > 0) {
-    spill_.erase(spill_.begin(), spill_.begin() + static_cast<std::ptrdiff_t>(consumed));
+    spill.erase(spill.begin(), spill.begin() + static_cast<std::ptrdiff_t>(consumed));
   }
 }
 

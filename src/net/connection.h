@@ -24,7 +24,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/slab_pool.h"
 #include "net/buffer.h"
+#include "net/chunk_queue.h"
 #include "net/timer_wheel.h"
 
 namespace sb::net {
@@ -63,7 +65,10 @@ class ConnectionHandler {
   virtual void on_close(Connection& /*c*/, CloseReason /*reason*/) {}
 };
 
-class Connection {
+/// Every open socket holds one for its whole life, so it is laid out for idle memory (104
+/// bytes, from the per-thread slab pool): what only some connections need at some moments (the
+/// handler's timer, the linger timer, a partial input) is allocated on demand.
+class Connection : public slab::SlabAllocated {
  public:
   Connection(Loop& loop, int fd, uint64_t id, const sockaddr_storage& peer);
   Connection(const Connection&) = delete;
@@ -105,16 +110,17 @@ class Connection {
   void resume_reading();
 
   /// A timer owned by the connection, free for the current handler (header timeout, ping...).
-  Timer& timer() { return timer_; }
+  /// Allocated on first use; when the handler is replaced while it is not armed, it is freed
+  /// (an idle WebSocket holds none): do not keep the reference across set_handler().
+  Timer& timer() {
+    if (!timers_) timers_ = std::make_unique<Timers>();
+    return timers_->handler;
+  }
 
  private:
   friend class Loop;
   enum class State : uint8_t { kOpen, kClosing, kLingering, kDead };
-  struct Chunk {
-    SharedBuffer buf;
-    uint32_t offset;
-    uint32_t length;
-  };
+  using Chunk = OutChunk;
 
   void on_readable();
   void on_writable();
@@ -132,36 +138,46 @@ class Connection {
   void deliver(std::span<uint8_t> data, size_t& consumed);
   void deliver_spill();
   void drop_queue();
+  bool has_spill() const { return spill_ && !spill_->empty(); }
+  void set_peer(const sockaddr_storage& peer);
 
   Loop& loop_;
-  int fd_;
-  uint32_t slot_ = 0;  // position in the loop's connection list (packed next to fd_)
   uint64_t id_;
-  // The peer address, IPv4 or IPv6 (AF_UNIX peers keep only the family): 28 bytes instead of
-  // a 128-byte sockaddr_storage per connection.
-  union PeerAddr {
-    sockaddr sa;
-    sockaddr_in v4;
-    sockaddr_in6 v6;
-  } peer_{};
-  uint32_t qhead_ = 0;  // first pending chunk of queue_ (fills the 4 bytes after peer_)
   std::unique_ptr<ConnectionHandler> handler_;
-  std::vector<Chunk> queue_;    // outbound chunks; [qhead_, end) are pending
-  size_t queued_ = 0;           // bytes pending in queue_
-  std::vector<uint8_t> spill_;  // unconsumed input (a partial frame or request)
-  Timer timer_;
-  std::unique_ptr<Timer> linger_timer_;  // only while lingering (allocated then): idle saves 64 B
+  ChunkQueue queue_;   // outbound chunks; [qhead_, end) are pending
+  size_t queued_ = 0;  // bytes pending in queue_
+  // Unconsumed input (a partial frame or request): allocated when some is left over, freed
+  // once consumed.
+  std::unique_ptr<std::vector<uint8_t>> spill_;
+  // The handler's timer (see timer()) and the linger timer, allocated on first use of either.
+  struct Timers : slab::SlabAllocated {
+    Timer handler;
+    Timer linger;
+  };
+  std::unique_ptr<Timers> timers_;
+  int fd_;
+  uint32_t slot_ = 0;   // position in the loop's connection list
+  uint32_t qhead_ = 0;  // first pending chunk of queue_
+  // The peer address, IPv4 or IPv6 (AF_UNIX peers keep only the family): 24 bytes instead of
+  // a 128-byte sockaddr_storage (the IPv6 flow label is not kept).
+  struct PeerAddr {
+    uint16_t family = 0;
+    uint16_t port = 0;      // network byte order
+    uint32_t scope_id = 0;  // IPv6
+    uint8_t addr[16] = {};  // IPv4: the first 4 bytes
+  } peer_;
   State state_ = State::kOpen;
   CloseReason close_reason_ = CloseReason::kLocal;
-  bool dirty_ = false;       // on the loop's flush list this turn
-  bool want_write_ = false;  // EPOLLOUT armed
-  bool reading_paused_ = false;
-  bool above_high_ = false;  // crossed the high watermark; on_drain pending
-  bool handler_replaced_ = false;
-  bool doomed_ = false;    // over the outbound limit: writes dropped, aborted at end of turn
-  bool admitted_ = false;  // counted against the node's max_connections
-  bool redeliver_pending_ = false;  // a deferred re-offer of spill_ is queued (resume_reading)
-  bool close_queued_ = false;       // on the loop's closing list
+  // Flags, packed (bit-fields: two bytes instead of nine).
+  bool dirty_ : 1 = false;       // on the loop's flush list this turn
+  bool want_write_ : 1 = false;  // EPOLLOUT armed
+  bool reading_paused_ : 1 = false;
+  bool above_high_ : 1 = false;  // crossed the high watermark; on_drain pending
+  bool handler_replaced_ : 1 = false;
+  bool doomed_ : 1 = false;    // over the outbound limit: writes dropped, aborted at end of turn
+  bool admitted_ : 1 = false;  // counted against the node's max_connections
+  bool redeliver_pending_ : 1 = false;  // a deferred re-offer of spill_ is queued (resume_reading)
+  bool close_queued_ : 1 = false;       // on the loop's closing list
 };
 
 }  // namespace sb::net

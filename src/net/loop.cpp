@@ -1,5 +1,6 @@
 #include "net/loop.h"
 
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -26,6 +27,10 @@ constexpr uint64_t kListenerBit = 2;
 constexpr int kMaxEvents = 512;
 constexpr int kAcceptsPerWake = 64;
 constexpr uint32_t kAcceptBackoffMs = 100;
+// Heap trimming (note_churn): not for fewer opens + closes than this; during a steady churn, at
+// the latest this long after it began.
+constexpr uint32_t kTrimMinChurn = 64;
+constexpr uint64_t kTrimMaxDelayMs = 10'000;
 
 uint64_t monotonic_ms() {
   timespec ts{};
@@ -193,7 +198,42 @@ Connection* Loop::adopt(int fd, const sockaddr_storage& peer,
   c->handler_ = std::move(h);
   conn_metrics().active.add(1);
   epoll_set(*c, EPOLLIN | EPOLLRDHUP, true);
+  note_churn();
   return c;
+}
+
+// Why trim: a handshake allocates and frees transient memory (the HTTP session, parse buffers,
+// the first packets) between the allocations of the connections that stay. After a burst of
+// thousands of handshakes, the freed chunks sit scattered between live ones, so the heap cannot
+// shrink from its top and every freed page stays resident: ~300 bytes per connection measured
+// after 19,000 connects. malloc_trim(0) hands the whole free pages inside the heap back
+// (MADV_DONTNEED). It walks the heap (about a millisecond for tens of MB), so it runs only once
+// a burst is over (no open or close for trim_quiet_ms), and at most every 10 s during a steady
+// churn; a handful of connections coming and going never triggers it.
+void Loop::note_churn() {
+  ++churn_;
+  if (options_.trim_quiet_ms == 0 || trim_timer_.armed() || churn_ < kTrimMinChurn) return;
+  churn_at_arm_ = churn_;
+  if (burst_start_ms_ == 0) burst_start_ms_ = now_ms_;
+  timers_.arm(trim_timer_, options_.trim_quiet_ms, [this] { on_trim_timer(); });
+}
+
+void Loop::on_trim_timer() {
+  const bool still_busy = churn_ != churn_at_arm_;
+  if (still_busy && now_ms_ - burst_start_ms_ < kTrimMaxDelayMs) {
+    churn_at_arm_ = churn_;
+    timers_.arm(trim_timer_, options_.trim_quiet_ms, [this] { on_trim_timer(); });
+    return;
+  }
+#ifdef __GLIBC__
+  const uint64_t t0 = monotonic_ms();
+  const int released = malloc_trim(0);
+  SB_LOG_DEBUG("loop {}: heap trimmed after {} connection opens/closes ({}, {} ms)", index_, churn_,
+               released != 0 ? "memory released" : "nothing to release", monotonic_ms() - t0);
+#endif
+  ++trims_;
+  churn_ = 0;
+  burst_start_ms_ = 0;
 }
 
 void Loop::epoll_set(Connection& c, uint32_t events, bool add) {
@@ -213,6 +253,7 @@ void Loop::retire(Connection* c) {
   connections_.pop_back();
   conn_metrics().active.add(-1);
   conn_metrics().closed[static_cast<size_t>(c->close_reason_)]->inc();
+  note_churn();
   if (group_ != nullptr && c->admitted_) group_->release_admission();
   graveyard_.push_back(c);
 }

@@ -33,6 +33,9 @@ struct LoopOptions {
   size_t max_spill_bytes = 16 << 20;  // unconsumed input per connection (safety net)
   uint32_t max_connections = 100000;  // whole node (all loops)
   uint32_t linger_ms = 2000;          // lingering read after a graceful close
+  // After a burst of connections opening or closing, once the loop has seen none for this long,
+  // freed heap memory is handed back to the OS (malloc_trim); 0: never. See note_churn().
+  uint32_t trim_quiet_ms = 200;
 };
 
 using Task = UniqueFunction<void()>;
@@ -48,6 +51,8 @@ class Loop {
   ~Loop();
 
   int index() const { return index_; }
+  /// Times this loop handed freed heap memory back to the OS after connection churn.
+  uint64_t heap_trims() const { return trims_; }
   const LoopOptions& options() const { return options_; }
   /// Monotonic milliseconds, read once per turn.
   uint64_t now_ms() const { return now_ms_; }
@@ -98,6 +103,8 @@ class Loop {
   void epoll_set(Connection& c, uint32_t events, bool add);
   void epoll_remove(int fd);
   void retire(Connection* c);  // remove from the set, free at end of turn
+  void note_churn();           // a connection opened or closed: maybe trim the heap later
+  void on_trim_timer();
   void on_accept_error(int err);
 
   int index_;
@@ -111,6 +118,11 @@ class Loop {
   std::vector<std::unique_ptr<Listener>> listeners_;
   Timer accept_backoff_;
   Timer shutdown_timer_;
+  Timer trim_timer_;
+  uint32_t churn_ = 0;           // connections opened + closed since the last trim
+  uint32_t churn_at_arm_ = 0;    // churn_ when trim_timer_ was armed
+  uint64_t burst_start_ms_ = 0;  // first arm of the current burst; 0: none
+  uint64_t trims_ = 0;
 
   std::vector<Connection*> connections_;  // index = position; Connection::slot_
   std::vector<Connection*> dirty_;        // written to this turn: flush at end of turn

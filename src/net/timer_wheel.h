@@ -8,11 +8,15 @@
 #include <functional>
 #include <vector>
 
+#include "common/slab_pool.h"
+
 namespace sb::net {
 
 class TimerWheel;
 
-class Timer {
+/// Usually embedded in its owner; one allocated on its own (a connection's timer, made on
+/// demand) comes from the per-thread slab pool.
+class Timer : public slab::SlabAllocated {
  public:
   Timer() = default;
   Timer(const Timer&) = delete;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engineio/sid.h"
+#include "net/loop.h"
 #include "socketio/encoder.h"
 #include "socketio/namespace.h"
 #include "socketio/server.h"
@@ -10,22 +11,59 @@
 
 namespace sb::socketio {
 
+Client::Client(Server& server, engineio::Socket& session)
+    : server_(server), session_(&session), loop_(static_cast<uint16_t>(session.loop().index())) {}
+
 Client::Client(Server& server, std::unique_ptr<Link> link)
-    : server_(server), link_(std::move(link)), decoder_(server.options().limits) {}
+    : server_(server), link_(std::move(link)), loop_(static_cast<uint16_t>(link_->loop())) {}
+
+const engineio::HandshakeInfo* Client::handshake() const {
+  if (session_ != nullptr) return &session_->handshake();
+  return link_ != nullptr ? link_->handshake() : nullptr;
+}
+
+std::string_view Client::eio_sid() const {
+  if (session_ != nullptr) return session_->sid();
+  return link_ != nullptr ? link_->eio_sid() : std::string_view{};
+}
+
+void Client::send_text(std::string_view packet) {
+  if (session_ != nullptr) {
+    session_->send_text(packet);
+  } else if (link_ != nullptr) {
+    link_->send_text(packet);
+  }
+}
+
+void Client::send_binary(std::span<const uint8_t> data) {
+  if (session_ != nullptr) {
+    session_->send_binary(data);
+  } else if (link_ != nullptr) {
+    link_->send_binary(data);
+  }
+}
+
+void Client::close_link() {
+  if (session_ != nullptr) {
+    session_->close();
+  } else if (link_ != nullptr) {
+    link_->close();
+  }
+}
 
 Client::~Client() = default;
 
 template <typename F>
 void Client::for_each_socket(F&& f) {
-  if (!more_) {
+  if (!rare_ || rare_->more.empty()) {
     if (first_) f(first_.get());  // `f` may unlink it: the raw pointer stays valid this turn
     return;
   }
   // A snapshot: `f` may disconnect (and so unlink) any socket.
   std::vector<Socket*> all;
-  all.reserve(1 + more_->size());
+  all.reserve(1 + rare_->more.size());
   if (first_) all.push_back(first_.get());
-  for (const auto& s : *more_)
+  for (const auto& s : rare_->more)
     all.push_back(s.get());
   for (Socket* s : all)
     f(s);
@@ -33,24 +71,37 @@ void Client::for_each_socket(F&& f) {
 
 void Client::start() {
   if (server_.options().connect_timeout_ms == 0) return;
-  connect_timer_ = std::make_unique<net::Timer>();
-  server_.loops().timers(loop()).arm(*connect_timer_, server_.options().connect_timeout_ms, [this] {
-    bool any = false;
-    for_each_socket([&any](Socket* s) { any = any || s->connected(); });
-    if (!any) close("forced server close");
-  });
+  rare_ = std::make_unique<Rare>();
+  server_.loops().timers(loop()).arm(
+      rare_->connect_timer, server_.options().connect_timeout_ms, [this] {
+        bool any = false;
+        for_each_socket([&any](Socket* s) { any = any || s->connected(); });
+        if (!any) close("forced server close");
+      });
 }
 
 void Client::on_joined() {
   joined_ = true;
   // Not called from the timer's own callback (a CONNECT packet or a middleware brings us here).
-  connect_timer_.reset();
+  if (!rare_) return;
+  if (rare_->more.empty()) {
+    rare_.reset();
+  } else {
+    rare_->connect_timer.cancel();
+  }
 }
 
 void Client::on_text(std::string_view text) {
   if (closed_) return;
   sio_metrics().bytes_in.inc(static_cast<int64_t>(text.size()));
-  auto r = decoder_.on_text(text);
+  // A per-connection decoder only for a binary packet (its header starts with 5 or 6, the
+  // only types that announce attachments) or while one is collected; other packets decode
+  // through a decoder that lives for this call.
+  if (!decoder_ && !text.empty() && (text[0] == '5' || text[0] == '6')) {
+    decoder_ = std::make_unique<Decoder>(server_.options().limits);
+  }
+  Decoder local(server_.options().limits);
+  auto r = (decoder_ ? *decoder_ : local).on_text(text);
   // A malformed packet closes the whole connection (Node: the decoder throws, the client
   // closes the Engine.IO socket, whose close reason the sockets then see).
   if (!r) return close("forced close");
@@ -65,15 +116,16 @@ void Client::on_text(std::string_view text) {
 void Client::on_binary(std::span<const uint8_t> data) {
   if (closed_) return;
   sio_metrics().bytes_in.inc(static_cast<int64_t>(data.size()));
-  auto r = decoder_.on_binary(data);
+  if (!decoder_) return close("forced close");  // no binary packet announced
+  auto r = decoder_->on_binary(data);
   if (!r) return close("forced close");
   if (*r != nullptr) on_packet(**r);
 }
 
 Socket* Client::socket_for(std::string_view nsp) const {
   if (first_ && first_->nsp().name() == nsp) return first_.get();
-  if (more_) {
-    for (const auto& s : *more_)
+  if (rare_) {
+    for (const auto& s : rare_->more)
       if (s->nsp().name() == nsp) return s.get();
   }
   return nullptr;
@@ -110,8 +162,8 @@ void Client::connect(std::string_view name, std::string_view auth) {
   if (!first_) {
     first_ = std::move(s);
   } else {
-    if (!more_) more_ = std::make_unique<std::vector<std::unique_ptr<Socket>>>();
-    more_->push_back(std::move(s));
+    if (!rare_) rare_ = std::make_unique<Rare>();
+    rare_->more.push_back(std::move(s));
   }
   nsp->add(ref);
 }
@@ -121,25 +173,25 @@ void Client::remove(Socket& s) {
     server_.retire(std::move(first_));
     return;
   }
-  if (!more_) return;
-  auto it =
-      std::find_if(more_->begin(), more_->end(), [&](const auto& p) { return p.get() == &s; });
-  if (it == more_->end()) return;
+  if (!rare_) return;
+  auto& more = rare_->more;
+  auto it = std::find_if(more.begin(), more.end(), [&](const auto& p) { return p.get() == &s; });
+  if (it == more.end()) return;
   std::unique_ptr<Socket> owned = std::move(*it);
-  more_->erase(it);
+  more.erase(it);
   server_.retire(std::move(owned));
 }
 
 void Client::send(std::string_view packet, std::span<const Bytes> attachments) {
-  if (closed_ || !link_->is_open()) return;
+  if (closed_ || !link_open()) return;
   size_t bytes = packet.size();
   for (const Bytes& a : attachments)
     bytes += a.size();
   sio_metrics().count_out(bytes);
-  link_->send_text(packet);
+  send_text(packet);
   for (const Bytes& a : attachments) {
-    if (!link_->is_open()) return;
-    link_->send_binary(a);
+    if (!link_open()) return;
+    send_binary(a);
   }
 }
 
@@ -147,8 +199,8 @@ void Client::on_transport_close(std::string_view reason) {
   if (!closed_) {
     closed_ = true;
     // This may run inside the timer's own callback (connect timeout): cancel, do not free.
-    if (connect_timer_) connect_timer_->cancel();
-    decoder_.reset();
+    if (rare_) rare_->connect_timer.cancel();
+    if (decoder_) decoder_->reset();
     for_each_socket([reason](Socket* s) { s->on_close(reason); });
   }
 }
@@ -158,7 +210,7 @@ void Client::close(std::string_view reason) {
   on_transport_close(reason);
   // The Engine.IO close may report back at once (Server::closed); the client is only retired
   // then, and freed at the end of the turn.
-  link_->close();
+  close_link();
 }
 
 void Client::disconnect_all_and_close() {

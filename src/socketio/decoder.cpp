@@ -15,9 +15,8 @@ Packet& scratch() {
 }  // namespace
 
 void Decoder::release_spent() {
-  if (!spent_) return;
-  spent_ = false;
-  if (!bin_) return;
+  if (!bin_ || !bin_->spent) return;
+  bin_->spent = false;
   bin_->packet = Packet{};
   bin_->spans.clear();
   bin_->ends.clear();
@@ -28,14 +27,15 @@ void Decoder::release_spent() {
 }
 
 void Decoder::reset() {
-  spent_ = true;
-  awaiting_ = 0;
+  if (!bin_) return;
+  bin_->spent = true;
+  bin_->awaiting = 0;
   release_spent();
 }
 
 Result<const Packet*> Decoder::on_text(std::string_view text, bool padded) {
   release_spent();
-  if (awaiting_ > 0) {
+  if (awaiting_attachments()) {
     reset();
     return Error{Errc::kProtocol, "text message while awaiting attachments"};
   }
@@ -62,24 +62,24 @@ Result<const Packet*> Decoder::on_text(std::string_view text, bool padded) {
                    : packet.nsp;
   packet.data = rebase(packet.data);
   packet.args = rebase(packet.args);
-  awaiting_ = packet.attachment_count;
+  bin_->awaiting = packet.attachment_count;
   return static_cast<const Packet*>(nullptr);
 }
 
 Result<const Packet*> Decoder::on_binary(std::span<const uint8_t> bytes) {
   release_spent();
-  if (awaiting_ == 0) return Error{Errc::kProtocol, "unexpected binary message"};
-  Binary& b = *bin_;  // set by the header (awaiting_ > 0)
+  if (!awaiting_attachments()) return Error{Errc::kProtocol, "unexpected binary message"};
+  Binary& b = *bin_;
   b.blob.insert(b.blob.end(), bytes.begin(), bytes.end());
   b.ends.push_back(b.blob.size());
-  if (--awaiting_ > 0) return static_cast<const Packet*>(nullptr);
+  if (--b.awaiting > 0) return static_cast<const Packet*>(nullptr);
   size_t begin = 0;
   for (size_t end : b.ends) {
     b.spans.emplace_back(b.blob.data() + begin, end - begin);
     begin = end;
   }
   b.packet.attachments = b.spans;
-  spent_ = true;
+  b.spent = true;
   return &b.packet;
 }
 

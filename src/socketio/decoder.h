@@ -33,7 +33,7 @@ class Decoder {
   /// (views into this Decoder, valid until the next call), else nullptr.
   Result<const Packet*> on_binary(std::span<const uint8_t> bytes);
 
-  bool awaiting_attachments() const { return awaiting_ > 0; }
+  bool awaiting_attachments() const { return bin_ && bin_->awaiting > 0; }
   /// Drops any partial packet and the memory it held.
   void reset();
 
@@ -41,8 +41,10 @@ class Decoder {
   void release_spent();
 
   // Only a connection that sends binary packets needs these: allocated on the first one, so
-  // every other connection's decoder is two pointers.
+  // every other connection's decoder is its limits and a pointer.
   struct Binary {
+    uint32_t awaiting = 0;      // attachments still to come
+    bool spent = false;         // a completed binary packet still holds memory
     Packet packet;              // the binary packet being collected, then completed
     std::string header;         // text of a binary packet, owned while collecting
     std::vector<uint8_t> blob;  // attachments back to back
@@ -52,8 +54,6 @@ class Decoder {
 
   DecodeLimits limits_;
   std::unique_ptr<Binary> bin_;
-  uint32_t awaiting_ = 0;
-  bool spent_ = false;  // a completed binary packet still holds memory
 };
 
 }  // namespace sb::socketio

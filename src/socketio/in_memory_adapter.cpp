@@ -1,5 +1,7 @@
 #include "socketio/in_memory_adapter.h"
 
+#include <limits>
+
 #include "socketio/client.h"
 #include "socketio/namespace.h"
 #include "socketio/server.h"
@@ -46,7 +48,8 @@ void InMemoryAdapter::del(Socket& s, std::string_view room) {
 }
 
 void InMemoryAdapter::del_all(Socket& s) {
-  for (const std::string& r : s.rooms())
+  if (!s.rare_) return;  // only the own room, which is implicit
+  for (const std::string& r : s.rare_->rooms)
     del(s, r);
 }
 
@@ -68,8 +71,9 @@ Socket* InMemoryAdapter::own_member(int loop, std::string_view room) const {
 // taken once and a socket in an except room never.
 void InMemoryAdapter::select(int loop, const BroadcastOptions& opts, std::vector<Socket*>& out) {
   PerLoop& pl = local(loop);
-  const uint64_t excluded = ++pl.epoch;
-  const uint64_t selected = ++pl.epoch;
+  if (pl.epoch >= std::numeric_limits<uint32_t>::max() - 2) reset_marks(loop);
+  const uint32_t excluded = ++pl.epoch;
+  const uint32_t selected = ++pl.epoch;
   for (const std::string& r : opts.except) {
     if (Socket* own = own_member(loop, r)) own->mark_ = excluded;
     auto it = pl.rooms.find(r);
@@ -99,6 +103,18 @@ void InMemoryAdapter::select(int loop, const BroadcastOptions& opts, std::vector
   }
 }
 
+// Marks are set only on sockets found through a room or as their own room's member (connected):
+// clearing those leaves no mark that a restarted epoch could take for its own.
+void InMemoryAdapter::reset_marks(int loop) {
+  PerLoop& pl = local(loop);
+  nsp().for_each_local(loop, [](Socket& s) { s.mark_ = 0; });
+  for (auto& [room, members] : pl.rooms) {
+    for (Socket* s : members)
+      s->mark_ = 0;
+  }
+  pl.epoch = 0;
+}
+
 std::vector<Socket*> InMemoryAdapter::select_local(int loop, const BroadcastOptions& opts) {
   std::vector<Socket*> out;
   select(loop, opts, out);
@@ -125,19 +141,19 @@ size_t InMemoryAdapter::deliver(int loop, const OutPacket& p, const BroadcastOpt
     for (const auto& a : p.attachments)
       attachments.emplace_back(a);
     for (Socket* s : list) {
-      Link& link = s->client().link();
-      if (!s->connected() || !link.is_open()) continue;
-      // Volatile: skipped for a receiver whose transport cannot take it now (one virtual call,
-      // no allocation).
-      if (opts.flags.volatile_ && !link.writable()) {
+      Client& client = s->client();
+      if (!s->connected() || !client.link_open()) continue;
+      // Volatile: skipped for a receiver whose transport cannot take it now (one call, no
+      // allocation).
+      if (opts.flags.volatile_ && !client.writable()) {
         ++dropped;
         continue;
       }
       if (before_send) before_send(*s);
-      link.send_shared(text);
+      client.send_shared(text);
       for (const auto& a : attachments) {
-        if (!link.is_open()) break;
-        link.send_shared(a);
+        if (!client.link_open()) break;
+        client.send_shared(a);
       }
       ++sent;
     }
@@ -307,7 +323,7 @@ void InMemoryAdapter::sockets(std::vector<std::string> rooms,
       [this, o](int loop) {
         std::vector<std::string> ids;
         for (Socket* s : select_local(loop, o))
-          ids.push_back(s->id());
+          ids.emplace_back(s->id());
         return ids;
       },
       [cb = std::move(cb)](std::vector<std::vector<std::string>> parts) {
@@ -326,7 +342,7 @@ void InMemoryAdapter::socket_rooms(
   gather<R>(
       current_loop(),
       [this, id](int loop) -> R {
-        if (Socket* s = nsp().find(loop, id)) return s->rooms();
+        if (Socket* s = nsp().find(loop, id)) return std::vector<std::string>(s->rooms());
         return std::nullopt;
       },
       [cb = std::move(cb)](std::vector<R> parts) {
@@ -343,7 +359,7 @@ void InMemoryAdapter::fetch_sockets(const BroadcastOptions& opts,
       [this, opts](int loop) {
         std::vector<SocketInfo> out;
         for (Socket* s : select_local(loop, opts))
-          out.push_back(SocketInfo{s->id(), loop, s->rooms()});
+          out.push_back(SocketInfo{std::string(s->id()), loop, s->rooms()});
         return out;
       },
       [cb = std::move(cb)](std::vector<std::vector<SocketInfo>> parts) {

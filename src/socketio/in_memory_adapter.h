@@ -72,12 +72,15 @@ class InMemoryAdapter : public Adapter {
     // node, a set and its buckets per connection.
     std::unordered_map<std::string, std::unordered_set<Socket*>, SvHash, std::equal_to<>> rooms;
     std::vector<Socket*> scratch;
-    uint64_t epoch = 0;
+    // Socket::mark_ is 32 bits (it sits in an idle socket's padding): before the epoch wraps,
+    // every mark of this loop is cleared (reset_marks), once per two billion selections.
+    uint32_t epoch = 0;
     std::unordered_map<uint64_t, std::unique_ptr<Collector>> collectors;
     uint64_t next_collector = 1;
   };
   PerLoop& local(int loop) const { return per_loop_[static_cast<size_t>(loop)]; }
   void select(int loop, const BroadcastOptions& opts, std::vector<Socket*>& out);
+  void reset_marks(int loop);
   /// The connected socket of `loop` whose own room is `room` (its id), if any.
   Socket* own_member(int loop, std::string_view room) const;
   size_t deliver(int loop, const OutPacket& p, const BroadcastOptions& opts,

@@ -1,5 +1,6 @@
 #include "socketio/namespace.h"
 
+#include <stdexcept>
 #include <unordered_set>
 
 #include "socketio/client.h"
@@ -42,6 +43,13 @@ Socket* Namespace::find(int loop, std::string_view id) const {
   if (loop < 0 || loop >= server_.loops().size()) return nullptr;
   Socket* s = local(loop).sockets.find(id);
   return s != nullptr && s->connected() ? s : nullptr;
+}
+
+void Namespace::use(Middleware m) {
+  if (middleware_.size() >= kMaxMiddlewares) {
+    throw std::length_error("socket.io: too many middlewares on namespace " + name_);
+  }
+  middleware_.push_back(std::move(m));
 }
 
 void Namespace::on_server_side(std::string event, ServerSideHandler h) {
@@ -87,7 +95,7 @@ void Namespace::run_middleware(Socket& s, size_t index) {
     do_connect(s);
     return;
   }
-  s.middleware_index_ = static_cast<uint32_t>(index);
+  s.middleware_index_ = static_cast<uint16_t>(index);
   const Middleware& m = middleware_at(index);
   m(s, Next(s.ref(), index));
 }
@@ -119,12 +127,9 @@ void Namespace::do_connect(Socket& s) {
   for (size_t i = 0; i < on_connection_.size() && s.connected(); ++i)
     on_connection_[i](s);
   // The connection handlers registered most of what this socket will ever hold: give back
-  // the vectors' growth slack, which would otherwise stay for the life of an idle connection
-  // (no-ops when they are already exact).
-  if (s.connected()) {
-    s.handlers_.shrink_to_fit();
-    s.rooms_.shrink_to_fit();
-  }
+  // the joined rooms' growth slack, which would otherwise stay for the life of an idle
+  // connection (a no-op when it is already exact; handler tables are built exact).
+  if (s.connected() && s.rare_) s.rare_->rooms.shrink_to_fit();
 }
 
 void Namespace::remove(Socket& s) {

@@ -21,6 +21,7 @@
 #include "engineio/id_table.h"
 #include "socketio/adapter.h"
 #include "socketio/broadcast.h"
+#include "socketio/handler_table.h"
 #include "socketio/socket.h"
 
 namespace sb::socketio {
@@ -49,7 +50,10 @@ class Namespace {
   Namespace* parent() const { return parent_; }
   bool is_parent() const { return static_cast<bool>(matcher_); }
 
-  void use(Middleware m) { middleware_.push_back(std::move(m)); }
+  /// Adds a connection middleware. Throws std::length_error past kMaxMiddlewares (a
+  /// configuration error; a socket records its position in the chain in 16 bits).
+  void use(Middleware m);
+  static constexpr size_t kMaxMiddlewares = 0x7fff;  // per namespace; a child adds its parent's
   void on_connection(ConnectionHandler h) { on_connection_.push_back(std::move(h)); }
 
   BroadcastOperator to(std::string_view room) { return BroadcastOperator(*this).to(room); }
@@ -114,6 +118,9 @@ class Namespace {
     });
   }
 
+  /// Handler tables shared by sockets of this namespace on `loop` (its thread; handler_table.h).
+  size_t shared_handler_tables(int loop) const { return local(loop).handlers.size(); }
+
   /// Children of a parent namespace (a snapshot).
   std::vector<Namespace*> children() const;
   /// Next ack id for this namespace (Node numbers server acks per namespace).
@@ -137,6 +144,8 @@ class Namespace {
     // not stored twice; one slot per socket (id_table.h).
     engineio::IdTable<Socket, IdOf> sockets;
     size_t connected = 0;
+    // The event handler tables its sockets share (handler_table.h).
+    HandlerCache handlers;
   };
   PerLoop& local(int loop) const { return per_loop_[static_cast<size_t>(loop)]; }
 

@@ -1,7 +1,8 @@
 #pragma once
 // What the Socket.IO server needs from the layers below, as two small interfaces: the loops it
 // runs on (post, defer, timers) and the Engine.IO connection of one client (Link). Production
-// wires them to net::LoopGroup and engineio::Socket (server.cpp); unit tests wire them to fakes
+// wires the loops to net::LoopGroup, and a client straight to its engineio::Socket (no Link
+// object per connection: Client calls the session directly); unit tests wire them to fakes
 // they drive by hand, so namespaces, middleware, acks, rooms and broadcast are tested without
 // sockets or threads.
 
@@ -64,7 +65,8 @@ class LoopScope {
   int saved_;
 };
 
-/// One client's Engine.IO connection, as the Socket.IO layer uses it. Texts are Socket.IO
+/// One client's connection, as the Socket.IO layer uses it, when it is not an Engine.IO
+/// session (Client(Server&, engineio::Socket&) covers those). Texts are Socket.IO
 /// packets (the Engine.IO `4` is added below).
 class Link {
  public:

@@ -5,44 +5,6 @@
 #include "socketio/sio_metrics.h"
 
 namespace sb::socketio {
-namespace {
-
-// The Link of a real Engine.IO session. The session is freed at the end of the turn in which
-// it closed, possibly before the client: detach() cuts the pointer at on_close.
-class EioLink final : public Link {
- public:
-  explicit EioLink(engineio::Socket& s) : s_(&s), loop_(s.loop().index()) {}
-  int loop() const override { return loop_; }
-  bool is_open() const override { return s_ != nullptr && s_->is_open(); }
-  void send_text(std::string_view packet) override {
-    if (s_ != nullptr) s_->send_text(packet);
-  }
-  void send_binary(std::span<const uint8_t> data) override {
-    if (s_ != nullptr) s_->send_binary(data);
-  }
-  void send_shared(const engineio::LocalPacket& p) override {
-    if (s_ != nullptr) s_->send_shared(p);
-  }
-  void close() override {
-    if (s_ != nullptr) s_->close();
-  }
-  const engineio::HandshakeInfo* handshake() const override {
-    return s_ != nullptr ? &s_->handshake() : nullptr;
-  }
-  std::string_view eio_sid() const override {
-    // Not a ternary: mixing a std::string and "" would make a temporary string to view.
-    if (s_ == nullptr) return {};
-    return s_->sid();
-  }
-  bool writable() const override { return s_ != nullptr && s_->writable(); }
-  void detach() { s_ = nullptr; }
-
- private:
-  engineio::Socket* s_;
-  int loop_;
-};
-
-}  // namespace
 
 Server::Server(Loops& loops, ServerOptions options) : loops_(loops), options_(std::move(options)) {
   per_loop_ = std::make_unique<PerLoop[]>(static_cast<size_t>(loops.size()));
@@ -112,11 +74,13 @@ Namespace* Server::match_dynamic(std::string_view name, const Args& auth) {
 }
 
 Client& Server::open(std::unique_ptr<Link> link) {
-  const int loop = link->loop();
-  LoopScope scope(loop);
-  auto& clients = per_loop_[static_cast<size_t>(loop)].clients;
+  LoopScope scope(link->loop());
   // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): owned by the list until closed()
-  auto* c = new Client(*this, std::move(link));
+  return adopt(new Client(*this, std::move(link)));
+}
+
+Client& Server::adopt(Client* c) {
+  auto& clients = per_loop_[static_cast<size_t>(c->loop())].clients;
   c->slot_ = static_cast<uint32_t>(clients.size());
   clients.push_back(c);
   c->start();
@@ -172,7 +136,9 @@ void Server::schedule_reap(int loop) {
 }
 
 void Server::on_open(engineio::Socket& s) {
-  Client& c = open(std::make_unique<EioLink>(s));
+  LoopScope scope(s.loop().index());
+  // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): owned by the list until closed()
+  Client& c = adopt(new Client(*this, s));
   s.user_data = &c;
 }
 
@@ -194,7 +160,7 @@ void Server::on_close(engineio::Socket& s, std::string_view reason) {
   auto* c = static_cast<Client*>(s.user_data);
   if (c == nullptr) return;
   s.user_data = nullptr;
-  static_cast<EioLink&>(c->link()).detach();
+  c->detach();
   closed(*c, reason);
 }
 

@@ -119,6 +119,8 @@ class Server final : public engineio::Handler {
   friend class Client;
   /// A parent that accepts `name` creates and returns its child; nullptr when none does.
   Namespace* match_dynamic(std::string_view name, const Args& auth);
+  /// Lists a new client on its loop and starts it (its connect timeout).
+  Client& adopt(Client* c);
   void schedule_reap(int loop);
 
   Loops& loops_;

@@ -126,11 +126,11 @@ void Ack::send(std::span<const Json> args) const {
 
 Socket::Socket(Namespace& nsp, Client& client, std::string id, std::string_view auth_json)
     : nsp_(nsp), client_(client) {
-  rooms_.reserve(1);  // exactly the own room while the socket joins nothing else
-  rooms_.push_back(std::move(id));
-  if (!auth_json.empty() && auth_json != "{}") {
-    auth_json_ = std::make_unique<std::string>(auth_json);
-  }
+  // Ids come from engineio::generate_sid (kIdCapacity characters); a longer one would be a
+  // programming error, and is cut rather than overflowing.
+  id_len_ = static_cast<uint8_t>(std::min(id.size(), kIdCapacity));
+  std::copy_n(id.data(), id_len_, id_.data());
+  if (!auth_json.empty() && auth_json != "{}") rare().auth_json = auth_json;
 }
 
 Socket::~Socket() = default;
@@ -140,11 +140,11 @@ int Socket::loop() const {
 }
 
 const engineio::HandshakeInfo* Socket::handshake() const {
-  return client_.link().handshake();
+  return client_.handshake();
 }
 
 SocketRef Socket::ref() const {
-  return SocketRef{&nsp_, loop(), id()};
+  return SocketRef{&nsp_, loop(), std::string(id())};
 }
 
 void Socket::send_packet(std::string_view packet, std::span<const Bytes> attachments) {
@@ -153,7 +153,7 @@ void Socket::send_packet(std::string_view packet, std::span<const Bytes> attachm
 
 bool Socket::drop_volatile() {
   if (!std::exchange(volatile_next_, false)) return false;
-  if (client_.link().writable()) return false;
+  if (client_.writable()) return false;
   sio_metrics().volatile_dropped.inc();
   return true;
 }
@@ -219,8 +219,9 @@ void Socket::register_broadcast_ack(uint64_t id, int origin_loop, uint64_t colle
 
 void Socket::join(std::string_view room) {
   if (state_ == State::kDisconnected || in(room)) return;
-  rooms_.emplace_back(room);
-  nsp_.adapter().add_all(*this, std::span<const std::string>(&rooms_.back(), 1));
+  std::vector<std::string>& rooms = rare().rooms;
+  rooms.emplace_back(room);
+  nsp_.adapter().add_all(*this, std::span<const std::string>(&rooms.back(), 1));
 }
 
 void Socket::join(std::span<const std::string> rooms) {
@@ -229,14 +230,17 @@ void Socket::join(std::span<const std::string> rooms) {
 }
 
 void Socket::leave(std::string_view room) {
-  auto it = std::find(rooms_.begin() + 1, rooms_.end(), room);  // not the own room
-  if (it == rooms_.end()) return;
+  if (!rare_) return;
+  std::vector<std::string>& rooms = rare_->rooms;  // not the own room: it cannot be left
+  auto it = std::find(rooms.begin(), rooms.end(), room);
+  if (it == rooms.end()) return;
   nsp_.adapter().del(*this, room);
-  rooms_.erase(it);
+  rooms.erase(it);
 }
 
 bool Socket::in(std::string_view room) const {
-  return std::find(rooms_.begin(), rooms_.end(), room) != rooms_.end();
+  if (room == id()) return true;
+  return rare_ && std::find(rare_->rooms.begin(), rare_->rooms.end(), room) != rare_->rooms.end();
 }
 
 BroadcastOperator Socket::to(std::string_view room) const {
@@ -247,7 +251,7 @@ BroadcastOperator Socket::except(std::string_view room) const {
 }
 BroadcastOperator Socket::broadcast() const {
   BroadcastOptions o;
-  o.except.push_back(id());
+  o.except.emplace_back(id());
   // socket.volatile_().to(room): the flag moves to the broadcast (Node copies socket.flags).
   o.flags.volatile_ = std::exchange(volatile_next_, false);
   return BroadcastOperator(nsp_, std::move(o));
@@ -267,7 +271,7 @@ void Socket::disconnect(bool close) {
 
 void Socket::on_connected() {
   state_ = State::kConnected;
-  // Already in its own room (rooms_[0]); the adapter keeps that room implicit.
+  // Already in its own room (its id); the adapter keeps that room implicit.
   BufferLease b;
   encode_connect_reply(b->packet, nsp_.name(), id());
   client_.send(b->packet);
@@ -336,28 +340,18 @@ void Socket::run_uses(const std::shared_ptr<PacketRun>& run) {
   }
 }
 
-void Socket::on(std::string event, EventHandler h) {
-  for (auto& [name, handler] : handlers_) {
-    if (name == event) {
-      handler = std::move(h);
-      return;
-    }
-  }
-  handlers_.emplace_back(std::move(event), std::move(h));
-}
-
-const EventHandler* Socket::handler_for(std::string_view event) const {
-  for (const auto& [name, handler] : handlers_)
-    if (name == event) return &handler;
-  return nullptr;
+void Socket::set_handler(std::string event, EventHandler h, const HandlerKey& key) {
+  handlers_ =
+      nsp_.local(loop()).handlers.set(std::move(handlers_), std::move(event), std::move(h), key);
 }
 
 void Socket::dispatch(const std::string& event, const Args& args, std::optional<uint64_t> id) {
   Ack ack = id ? Ack(ref(), id) : Ack();
-  if (const EventHandler* found = handler_for(event)) {
-    // Copy: the handler may replace itself (on() inside the handler).
-    EventHandler h = *found;
-    h(args, std::move(ack));
+  // Hold the table: the handler may replace itself (on() inside the handler), which then
+  // moves this socket to another table, or copies ours rather than editing it under the call.
+  const HandlerRef table = handlers_;
+  if (const HandlerEntry* found = table.find(event)) {
+    found->handler(args, std::move(ack));
   } else if (extras_ && extras_->any) {
     auto h = extras_->any;
     h(event, args, std::move(ack));
@@ -365,7 +359,8 @@ void Socket::dispatch(const std::string& event, const Args& args, std::optional<
 }
 
 void Socket::emit_local_error(std::string_view message, std::string_view data_json) {
-  const EventHandler* found = handler_for("error");
+  const HandlerRef table = handlers_;  // held during the call, as in dispatch()
+  const HandlerEntry* found = table.find("error");
   if (found == nullptr) {
     SB_LOG_DEBUG("socket.io {}: event refused by a middleware ({}), no error listener", id(),
                  message);
@@ -378,8 +373,7 @@ void Socket::emit_local_error(std::string_view message, std::string_view data_js
     json += data_json;
   }
   json += '}';
-  EventHandler h = *found;
-  h(Args(json), Ack());
+  found->handler(Args(json), Ack());
 }
 
 void Socket::on_ack(const Packet& p) {
@@ -420,7 +414,7 @@ void Socket::on_close(std::string_view reason) {
     h(reason);
   }
   nsp_.adapter().del_all(*this);
-  rooms_.erase(rooms_.begin() + 1, rooms_.end());  // the id stays
+  if (rare_) rare_->rooms.clear();  // the own room stays
   nsp_.remove(*this);
   state_ = State::kDisconnected;
   // Acks that can no longer come: callbacks with a deadline learn it now rather than at the

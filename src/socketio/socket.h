@@ -7,9 +7,12 @@
 // or finds it gone.
 
 #include <any>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <span>
@@ -18,8 +21,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/slab_pool.h"
 #include "net/timer_wheel.h"
 #include "socketio/args.h"
+#include "socketio/handler_table.h"
 #include "socketio/json.h"
 #include "socketio/packet.h"
 
@@ -99,42 +104,55 @@ class Ack {
 /// The reply to emit_with_ack: `error` is empty on success, else "operation has timed out" or
 /// "socket has been disconnected" (args then empty).
 using AckCallback = std::function<void(std::string_view error, const Args& args)>;
-using EventHandler = std::function<void(const Args& args, Ack ack)>;
 using ReasonHandler = std::function<void(std::string_view reason)>;
 /// Node's socket.use((packet, next) => …): `event` and `args` are the incoming event (valid
 /// during the call; keep `args.owned()` to read them after it).
 using PacketMiddleware =
     std::function<void(std::string_view event, const Args& args, PacketNext next)>;
 
-class Socket {
+class Socket : public slab::SlabAllocated {
  public:
   Socket(Namespace& nsp, Client& client, std::string id, std::string_view auth_json);
   ~Socket();
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
 
-  /// The Socket.IO id (distinct from the Engine.IO sid); also the name of its own room. The
-  /// characters never change, but the string object moves when the socket joins a room: keep
-  /// a copy or a string_view, not a reference, across a join().
-  const std::string& id() const { return rooms_.front(); }
+  /// The Socket.IO id (distinct from the Engine.IO sid); also the name of its own room. Held
+  /// in the socket itself (no allocation): the view is valid as long as the socket.
+  std::string_view id() const { return {id_.data(), id_len_}; }
   Namespace& nsp() const { return nsp_; }
   Client& client() const { return client_; }
   int loop() const;
   bool connected() const { return state_ == State::kConnected; }
   /// The CONNECT payload (the client's `auth` option), `{}` when absent.
-  Args auth() const { return Args(auth_json_ ? std::string_view(*auth_json_) : "{}"); }
+  Args auth() const {
+    return Args(rare_ && !rare_->auth_json.empty() ? std::string_view(rare_->auth_json) : "{}");
+  }
   const engineio::HandshakeInfo* handshake() const;
   SocketRef ref() const;
 
   // --- listeners ---
-  void on(std::string event, EventHandler h);
-  /// Convenience for handlers that take no ack.
+  /// Listens to `event` with `f(const Args&, Ack)` (or `f(const Args&)`, for handlers that
+  /// take no ack). One handler per event: a later on() for the same event replaces it, in its
+  /// place. Sockets that register equal handlers in the same order share one table of them
+  /// (handler_table.h): a small, trivially copyable, const-callable `f` — a lambda capturing
+  /// `&io`, or nothing — costs an idle socket nothing; any other `f` is kept per socket.
   template <typename F>
-  requires std::is_invocable_v<F, const Args&> &&
-      (!std::is_invocable_v<F, const Args&, Ack>)void on(std::string event, F f) {
-    on(std::move(event),
-       EventHandler([f = std::move(f)](const Args& a, const Ack&) mutable { f(a); }));
+  requires std::is_invocable_v<F&, const Args&, Ack>
+  void on(std::string event, F f) {
+    const HandlerKey key = HandlerKey::of<std::is_invocable_v<const F&, const Args&, Ack>>(f);
+    set_handler(std::move(event), EventHandler(std::move(f)), key);
   }
+  template <typename F>
+  requires std::is_invocable_v<F&, const Args&> &&
+      (!std::is_invocable_v<F&, const Args&, Ack>)void on(std::string event, F f) {
+    const HandlerKey key = HandlerKey::of<std::is_invocable_v<const F&, const Args&>>(f);
+    set_handler(std::move(event),
+                EventHandler([f = std::move(f)](const Args& a, const Ack&) mutable { f(a); }), key);
+  }
+  /// The socket's handler table (null: no handler yet) — shared with other sockets when
+  /// they registered the same handlers. For tests and diagnostics.
+  const HandlerTable* handler_table() const { return handlers_.get(); }
   /// Every event that has no handler of its own (Node's onAny, but only as a fallback).
   void on_any(std::function<void(std::string_view event, const Args&, Ack)> h) {
     extras().any = std::move(h);
@@ -171,9 +189,11 @@ class Socket {
   void join(std::span<const std::string> rooms);
   void leave(std::string_view room);
   bool in(std::string_view room) const;
-  /// The rooms joined, the socket's own room (its id) first. The own room stays listed, and
-  /// cannot be left (the adapter keeps it implicit: it always reaches this socket).
-  const std::vector<std::string>& rooms() const { return rooms_; }
+  /// The rooms joined, the socket's own room (its id) first, as Node's socket.rooms. The own
+  /// room stays listed, and cannot be left (the adapter keeps it implicit: it always reaches
+  /// this socket).
+  class RoomList;
+  RoomList rooms() const;
 
   /// Broadcast to others (Node's socket.to(): every target but this socket).
   BroadcastOperator to(std::string_view room) const;
@@ -220,22 +240,35 @@ class Socket {
   void register_broadcast_ack(uint64_t id, int origin_loop, uint64_t collector);
   void send_ack(uint64_t id, std::span<const Json> args);
 
-  // Laid out for idle memory (an idle socket is this object and its rooms_ block).
+  // Laid out for idle memory: an idle socket is this object alone (88 bytes).
   Namespace& nsp_;
   Client& client_;
-  // rooms_[0] is the id: the own room is always listed, so the id is not stored twice.
-  std::vector<std::string> rooms_;
-  // The CONNECT payload; absent for the usual empty `{}` (no allocation).
-  std::unique_ptr<std::string> auth_json_;
+  // The id, in place: ids are 20 characters (engineio::kSidLength), past std::string's
+  // inline capacity, so a string cost a 32-byte allocation besides its 32 bytes here.
+  static constexpr size_t kIdCapacity = 20;
+  std::array<char, kIdCapacity> id_{};
+  uint32_t mark_ = 0;              // broadcast selection stamp (InMemoryAdapter), loop-local
+  uint16_t middleware_index_ = 0;  // the middleware whose next() is awaited (Namespace::use)
+  uint8_t id_len_ = 0;
   State state_ = State::kConnecting;
   // Set by volatile_(), consumed by the next emit — or by to()/broadcast(), which are const
   // like Node's getters but move the flag into the operator they return.
   mutable bool volatile_next_ = false;
-  uint32_t middleware_index_ = 0;  // the middleware whose next() is awaited
-  // A socket has a handful of handlers: a flat vector searched linearly is one allocation,
-  // where a hash map costs a node per handler plus buckets (~200 bytes per connection more).
-  std::vector<std::pair<std::string, EventHandler>> handlers_;
-  const EventHandler* handler_for(std::string_view event) const;
+  // What an idle socket of most apps does not have: rooms joined besides its own, and a
+  // CONNECT payload other than `{}`. Allocated when first needed.
+  struct Rare {
+    std::vector<std::string> rooms;  // joined rooms, in order (the own room is implicit)
+    std::string auth_json;           // empty: `{}`
+  };
+  Rare& rare() {
+    if (!rare_) rare_ = std::make_unique<Rare>();
+    return *rare_;
+  }
+  std::unique_ptr<Rare> rare_;
+  // The event handlers: one pointer to a table shared with the other sockets that registered
+  // the same ones (handler_table.h); null while there are none.
+  HandlerRef handlers_;
+  void set_handler(std::string event, EventHandler h, const HandlerKey& key);
   // What many sockets never use (a catch-all handler, packet middlewares, disconnect
   // listeners, acks awaited): allocated on first use, so an idle socket of an app that uses
   // none of it carries one pointer instead of ~170 bytes.
@@ -251,7 +284,61 @@ class Socket {
     return *extras_;
   }
   std::unique_ptr<Extras> extras_;
-  uint64_t mark_ = 0;  // broadcast selection stamp (InMemoryAdapter), loop-local
 };
+
+/// Socket::rooms(): the own room (the id), then the rooms joined. Iterating yields
+/// std::string values (the id is not stored as one); at() and the range's size() are free.
+class Socket::RoomList {
+ public:
+  explicit RoomList(const Socket& s) : s_(&s) {}
+  size_t size() const { return 1 + (s_->rare_ ? s_->rare_->rooms.size() : 0); }
+  bool empty() const { return false; }
+  /// Room `i` (0: the id); valid while the socket neither joins nor leaves.
+  std::string_view at(size_t i) const {
+    return i == 0 ? s_->id() : std::string_view(s_->rare_->rooms[i - 1]);
+  }
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = std::string;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = std::string;
+    Iterator() = default;
+    Iterator(const Socket* s, size_t i) : s_(s), i_(i) {}
+    std::string operator*() const { return std::string(RoomList(*s_).at(i_)); }
+    Iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    Iterator operator++(int) {
+      Iterator old = *this;
+      ++i_;
+      return old;
+    }
+    friend bool operator==(const Iterator&, const Iterator&) = default;
+
+   private:
+    const Socket* s_ = nullptr;
+    size_t i_ = 0;
+  };
+  Iterator begin() const { return {s_, 0}; }
+  Iterator end() const { return {s_, size()}; }
+  /// A copy, for code that keeps the list (fetchSockets, socket_rooms).
+  operator std::vector<std::string>() const {  // NOLINT(google-explicit-constructor)
+    std::vector<std::string> out;
+    out.reserve(size());
+    for (size_t i = 0; i < size(); ++i)
+      out.emplace_back(at(i));
+    return out;
+  }
+
+ private:
+  const Socket* s_;
+};
+
+inline Socket::RoomList Socket::rooms() const {
+  return RoomList(*this);
+}
 
 }  // namespace sb::socketio

@@ -1,6 +1,7 @@
 #include "ws/frame_parser.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "ws/close_code.h"
 
@@ -29,7 +30,8 @@ void grow_for(std::vector<uint8_t>& buf, size_t need, size_t ceiling) {
 
 }  // namespace
 
-FrameParser::FrameParser(Limits limits) : limits_(limits) {}
+FrameParser::FrameParser(Limits limits)
+    : max_message_size_(limits.max_message_size), max_fragments_(limits.max_fragments) {}
 FrameParser::~FrameParser() = default;
 FrameParser::FrameParser(FrameParser&&) noexcept = default;
 FrameParser& FrameParser::operator=(FrameParser&&) noexcept = default;
@@ -39,20 +41,25 @@ void FrameParser::enable_deflate(const DeflateParams& negotiated) {
                                          negotiated.client_no_context_takeover);
 }
 
-FeedResult FrameParser::fail(size_t consumed, uint16_t code, std::string_view reason) {
+FeedResult FrameParser::fail(size_t consumed, uint16_t code, const char* reason) {
   state_ = State::kFailed;
   fail_code_ = code;
   fail_reason_ = reason;
   // Nothing more will be delivered: give the memory back now.
-  std::vector<uint8_t>().swap(buf_);
+  msg_.reset();
   return {consumed, code, reason};
+}
+
+std::vector<uint8_t>& FrameParser::message_buffer() {
+  if (!msg_) msg_ = std::make_unique<std::vector<uint8_t>>();
+  return *msg_;
 }
 
 // Everything decidable from the first two header bytes, so a bad frame is rejected before we
 // wait for its extended length or payload.
 uint16_t FrameParser::check_first_bytes(uint8_t b0, uint8_t b1) {
   const uint8_t op = b0 & 0x0f;
-  const auto fail_with = [this](std::string_view reason) {
+  const auto fail_with = [this](const char* reason) {
     fail_reason_ = reason;
     return close_code::kProtocolError;
   };
@@ -76,7 +83,7 @@ uint16_t FrameParser::check_first_bytes(uint8_t b0, uint8_t b1) {
 }
 
 FeedResult FrameParser::feed(std::span<uint8_t> data, FrameVisitor& v) {
-  if (state_ == State::kFailed) return {0, fail_code_, fail_reason_};
+  if (state_ == State::kFailed) return {0, fail_code_, std::string_view(fail_reason_)};
   if (state_ == State::kClosed) return {data.size(), 0, {}};
   size_t pos = 0;
   const size_t size = data.size();
@@ -133,11 +140,10 @@ FeedResult FrameParser::feed(std::span<uint8_t> data, FrameVisitor& v) {
     }
 
     // Data frame: limits are decided from the header, before anything is buffered.
-    if (len > limits_.max_message_size ||
-        wire_size_ + len > static_cast<uint64_t>(limits_.max_message_size)) {
+    if (len > max_message_size_ || wire_size_ + len > max_message_size_) {
       return fail(pos, close_code::kMessageTooBig, "message too big");
     }
-    if (fragments_ + 1 > limits_.max_fragments) {
+    if (fragments_ + 1 > max_fragments_) {
       return fail(pos, close_code::kPolicyViolation, "too many fragments");
     }
     if (op != Opcode::kContinuation) {
@@ -171,9 +177,10 @@ FeedResult FrameParser::feed(std::span<uint8_t> data, FrameVisitor& v) {
 }
 
 uint16_t FrameParser::process_chunk(std::span<const uint8_t> chunk) {
-  const size_t before = buf_.size();
+  std::vector<uint8_t>& buf = message_buffer();
+  const size_t before = buf.size();
   if (compressed_) {
-    const Inflater::Status s = inflater_->inflate(chunk, buf_, limits_.max_message_size);
+    const Inflater::Status s = inflater_->inflate(chunk, buf, max_message_size_);
     if (s == Inflater::Status::kTooLarge) {
       fail_reason_ = "inflated message too big";
       return close_code::kMessageTooBig;
@@ -184,14 +191,14 @@ uint16_t FrameParser::process_chunk(std::span<const uint8_t> chunk) {
     }
   } else {
     // For an uncompressed message whose last frame is being read, wire_size_ is its final size.
-    const size_t ceiling = frame_fin_ ? static_cast<size_t>(wire_size_) : limits_.max_message_size;
-    grow_for(buf_, before + chunk.size(), ceiling);
-    buf_.insert(buf_.end(), chunk.begin(), chunk.end());
+    const size_t ceiling = static_cast<size_t>(frame_fin_ ? wire_size_ : max_message_size_);
+    grow_for(buf, before + chunk.size(), ceiling);
+    buf.insert(buf.end(), chunk.begin(), chunk.end());
   }
   // Validate only the new bytes, carrying sequence state: fails at the first bad byte, not at the
   // end of the message.
   if (type_ == MessageType::kText &&
-      utf8_.feed(std::span<const uint8_t>(buf_).subspan(before)) != Utf8Validator::kValid) {
+      utf8_.feed(std::span<const uint8_t>(buf).subspan(before)) != Utf8Validator::kValid) {
     fail_reason_ = "invalid UTF-8 in text message";
     return close_code::kInvalidPayload;
   }
@@ -199,9 +206,10 @@ uint16_t FrameParser::process_chunk(std::span<const uint8_t> chunk) {
 }
 
 uint16_t FrameParser::finish_message(FrameVisitor& v) {
+  std::vector<uint8_t>& buf = message_buffer();  // a message of empty frames may have none
   if (compressed_) {
-    const size_t before = buf_.size();
-    const Inflater::Status s = inflater_->finish_message(buf_, limits_.max_message_size);
+    const size_t before = buf.size();
+    const Inflater::Status s = inflater_->finish_message(buf, max_message_size_);
     if (s != Inflater::Status::kOk) {
       fail_reason_ =
           s == Inflater::Status::kTooLarge ? "inflated message too big" : "invalid compressed data";
@@ -209,7 +217,7 @@ uint16_t FrameParser::finish_message(FrameVisitor& v) {
                                               : close_code::kInvalidPayload;
     }
     if (type_ == MessageType::kText &&
-        utf8_.feed(std::span<const uint8_t>(buf_).subspan(before)) != Utf8Validator::kValid) {
+        utf8_.feed(std::span<const uint8_t>(buf).subspan(before)) != Utf8Validator::kValid) {
       fail_reason_ = "invalid UTF-8 in text message";
       return close_code::kInvalidPayload;
     }
@@ -219,10 +227,10 @@ uint16_t FrameParser::finish_message(FrameVisitor& v) {
     return close_code::kInvalidPayload;
   }
   const MessageType type = type_;
-  std::vector<uint8_t> msg;
-  msg.swap(buf_);  // the buffer is released after delivery, even if the visitor throws
+  // The buffer is released after delivery, even if the visitor throws.
+  const std::unique_ptr<std::vector<uint8_t>> msg = std::move(msg_);
   reset_message();
-  v.on_message(type, msg);
+  v.on_message(type, *msg);
   return 0;
 }
 
@@ -256,7 +264,7 @@ uint16_t FrameParser::handle_control(Opcode op, std::span<const uint8_t> payload
     reason = std::string_view(reinterpret_cast<const char*>(r.data()), r.size());
   }
   state_ = State::kClosed;
-  std::vector<uint8_t>().swap(buf_);
+  msg_.reset();
   v.on_close(code, reason);
   return 0;
 }

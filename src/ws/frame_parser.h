@@ -80,38 +80,44 @@ class FrameParser {
   /// A data message has started and not yet been delivered.
   bool message_in_progress() const { return in_message_; }
   /// Capacity of the per-connection message buffer (0 when idle). For tests and metrics.
-  size_t buffered_capacity() const { return buf_.capacity(); }
+  size_t buffered_capacity() const { return msg_ ? msg_->capacity() : 0; }
 
  private:
   enum class State : uint8_t { kHeader, kPayload, kClosed, kFailed };
 
-  FeedResult fail(size_t consumed, uint16_t code, std::string_view reason);
+  FeedResult fail(size_t consumed, uint16_t code, const char* reason);
   // Returns 0 on success or a close code (reason in fail_reason_).
   uint16_t check_first_bytes(uint8_t b0, uint8_t b1);
   uint16_t process_chunk(std::span<const uint8_t> chunk);
   uint16_t finish_message(FrameVisitor& v);
   uint16_t handle_control(Opcode op, std::span<const uint8_t> payload, FrameVisitor& v);
   void reset_message();
+  std::vector<uint8_t>& message_buffer();
 
-  Limits limits_;
-  State state_ = State::kHeader;
+  // Every WebSocket holds one parser for its whole life, so it is packed for idle memory
+  // (72 bytes): 8-byte fields first, the message buffer out of line, the small fields last.
+  uint64_t max_message_size_;  // Limits, unpacked (the struct has 4 bytes of padding)
   // Current frame (kPayload).
-  MaskKey mask_{};
-  uint8_t mask_phase_ = 0;
-  bool frame_fin_ = false;
   uint64_t remaining_ = 0;
   // Current message.
+  uint64_t wire_size_ = 0;  // payload bytes of this message on the wire so far
+  // Sticky error reason: static text.
+  const char* fail_reason_ = "";
+  // The reassembled / inflated message: allocated when a message needs buffering (split over
+  // reads or frames, or compressed) and freed once delivered, so an idle parser holds nothing.
+  std::unique_ptr<std::vector<uint8_t>> msg_;
+  std::unique_ptr<Inflater> inflater_;  // set when deflate was negotiated
+  uint32_t max_fragments_;
+  uint32_t fragments_ = 0;
+  MaskKey mask_{};
+  Utf8Validator utf8_;
+  uint16_t fail_code_ = 0;
+  State state_ = State::kHeader;
+  uint8_t mask_phase_ = 0;
+  bool frame_fin_ = false;
   bool in_message_ = false;
   bool compressed_ = false;
   MessageType type_ = MessageType::kBinary;
-  uint32_t fragments_ = 0;
-  uint64_t wire_size_ = 0;  // payload bytes of this message on the wire so far
-  Utf8Validator utf8_;
-  // Sticky error (the code sits in the padding after utf8_: 8 bytes less per session).
-  uint16_t fail_code_ = 0;
-  std::string_view fail_reason_;
-  std::vector<uint8_t> buf_;            // reassembled / inflated message; empty capacity when idle
-  std::unique_ptr<Inflater> inflater_;  // set when deflate was negotiated
 };
 
 }  // namespace sb::ws

@@ -68,35 +68,49 @@ LocalFrame::LocalFrame(const BroadcastFrame& f)
     : plain(f.plain),
       compressed(f.compressed ? net::SharedBuffer(f.compressed) : net::SharedBuffer()) {}
 
-Session::Session(net::Connection& conn, Endpoint& endpoint, const SessionOptions& options,
+// Forwards the parser's events to the session (see session.h: Events).
+class Session::Events final : public FrameVisitor {
+ public:
+  explicit Events(Session& s) : s_(s) {}
+  void on_message(MessageType type, std::span<const uint8_t> payload) override {
+    s_.frame_message(type, payload);
+  }
+  void on_ping(std::span<const uint8_t> payload) override { s_.frame_ping(payload); }
+  void on_pong(std::span<const uint8_t> /*payload*/) override {}
+  void on_close(uint16_t code, std::string_view reason) override { s_.frame_close(code, reason); }
+
+ private:
+  Session& s_;
+};
+
+Session::Session(net::Connection& conn, const SessionRoute& route,
                  std::optional<DeflateParams> deflate)
     : conn_(conn),
-      endpoint_(endpoint),
-      options_(options),
-      deflate_(deflate),
-      parser_(options.limits) {
-  if (deflate_) parser_.enable_deflate(*deflate_);
+      route_(route),
+      parser_(route.options.limits),
+      deflate_(deflate.value_or(DeflateParams{false, false, 0, 0})) {
+  if (deflate) parser_.enable_deflate(*deflate);
   ws_metrics().opened.inc();
 }
 
 Session::~Session() = default;
 
 void Session::start() {
-  opened_ = true;
-  endpoint_.on_open(*this);
+  notified_ = Notified::kOpen;
+  endpoint().on_open(*this);
 }
 
 bool Session::takes_compressed() const {
-  return deflate_ && deflate_->server_max_window_bits == kSharedWindowBits;
+  return deflate_.server_max_window_bits == kSharedWindowBits;
 }
 
 void Session::send(MessageType type, std::span<const uint8_t> message) {
   if (!close_.can_send_data() || !conn_.open()) return;
   const Opcode op = type == MessageType::kText ? Opcode::kText : Opcode::kBinary;
-  if (deflate_ && message.size() >= options_.deflate.compression_threshold) {
+  if (deflate_negotiated() && message.size() >= options().deflate.compression_threshold) {
     auto& out = scratch();
     build_message_frame(out, type, message,
-                        &loop_deflater(deflate_->server_max_window_bits, options_.deflate), 0);
+                        &loop_deflater(deflate_.server_max_window_bits, options().deflate), 0);
     conn_.write({reinterpret_cast<const char*>(out.data()), out.size()});
     return;
   }
@@ -135,7 +149,7 @@ void Session::close(uint16_t code, std::string_view reason) {
   close_.on_close_sent();
   close_code_ = code;
   // Wait for the peer's close frame, but not forever.
-  conn_.loop().timers().arm(conn_.timer(), options_.close_timeout_ms,
+  conn_.loop().timers().arm(conn_.timer(), options().close_timeout_ms,
                             [this] { conn_.close(net::CloseReason::kTimeout); });
 }
 
@@ -155,7 +169,8 @@ void Session::fail(uint16_t code, std::string_view reason) {
 }
 
 size_t Session::on_data(net::Connection& /*c*/, std::span<uint8_t> data) {
-  FeedResult r = parser_.feed(data, *this);
+  Events events(*this);
+  FeedResult r = parser_.feed(data, events);
   if (!r.ok()) {
     fail(r.close_code, r.reason);
     return data.size();
@@ -163,19 +178,17 @@ size_t Session::on_data(net::Connection& /*c*/, std::span<uint8_t> data) {
   return r.consumed;
 }
 
-void Session::on_message(MessageType type, std::span<const uint8_t> payload) {
+void Session::frame_message(MessageType type, std::span<const uint8_t> payload) {
   if (!close_.can_send_data()) return;  // after our close frame, data is ignored (§5.5.1)
   ws_metrics().messages_in.inc();
-  endpoint_.on_message(*this, type, payload);
+  endpoint().on_message(*this, type, payload);
 }
 
-void Session::on_ping(std::span<const uint8_t> payload) {
+void Session::frame_ping(std::span<const uint8_t> payload) {
   if (close_.can_send_data()) write_control(Opcode::kPong, payload);
 }
 
-void Session::on_pong(std::span<const uint8_t> /*payload*/) {}
-
-void Session::on_close(uint16_t code, std::string_view /*reason*/) {
+void Session::frame_close(uint16_t code, std::string_view /*reason*/) {
   if (close_.on_close_received()) {
     // Echo the peer's code (RFC 6455 §5.5.1); a close without a code is answered without one.
     std::array<uint8_t, kMaxCloseFrameSize> buf;
@@ -193,9 +206,9 @@ void Session::on_shutdown(net::Connection& /*c*/) {
 }
 
 void Session::on_close(net::Connection& /*c*/, net::CloseReason /*reason*/) {
-  if (opened_ && !notified_) {
-    notified_ = true;
-    endpoint_.on_close(*this, close_code_);
+  if (notified_ == Notified::kOpen) {
+    notified_ = Notified::kClosed;
+    endpoint().on_close(*this, close_code_);
   }
 }
 

@@ -22,7 +22,9 @@ http::RouteHandler upgrade_route(Endpoint& endpoint, const SessionOptions& optio
   HandshakeOptions hs;
   hs.deflate = options.deflate;
   hs.allow_origin = std::move(allow_origin);
-  return [&endpoint, &options, hs = std::move(hs)](http::Exchange& ex) {
+  // Shared by the route's sessions: on the heap, so its address survives copies of the route.
+  auto route = std::make_shared<const SessionRoute>(SessionRoute{endpoint, options});
+  return [route, hs = std::move(hs)](http::Exchange& ex) {
     HandshakeOutcome out = validate_upgrade(ex.request(), hs);
     if (!out.ok()) {
       rejected_handshakes().inc();
@@ -34,7 +36,7 @@ http::RouteHandler upgrade_route(Endpoint& endpoint, const SessionOptions& optio
       ex.respond(r);
       return;
     }
-    auto session = std::make_unique<Session>(ex.connection(), endpoint, options, out.deflate);
+    auto session = std::make_unique<Session>(ex.connection(), *route, out.deflate);
     Session* s = session.get();
     ex.upgrade(std::move(session), out.response);
     s->start();

@@ -301,5 +301,59 @@ TEST(EngineioServer, CloseAllEndsEverySession) {
     EXPECT_NE(c.find("server shutting down"), std::string::npos) << c;
 }
 
+// An Engine.IO WebSocket is one object owned by its connection, linked both ways with its
+// session (ws_transport.h). Whichever side is torn down first must leave the other side with no
+// pointer to it: the loops first (Node's order, with sessions still open), or the server first
+// (as `serve` does: the Socket.IO server is released before the loops).
+TEST(EngineioServer, WebSocketsOpenWhenTheLoopsAreTornDownFirst) {
+  Node n;
+  Client fresh(n.loops, n.http, 0);
+  fresh.send(upgrade_request("EIO=4&transport=websocket"));
+  ASSERT_EQ(fresh.read_reply()->status, 101);
+  EXPECT_EQ(read_text_frame(fresh).substr(0, 9), "0{\"sid\":\"");
+  fresh.send(client_frame(0x1, "4fresh"));
+  EXPECT_EQ(read_text_frame(fresh), "4fresh");
+  // A probe relayed from loop 1, left open.
+  const std::string sid = handshake(n, 0);
+  Client relayed(n.loops, n.http, 1);
+  relayed.send(upgrade_request("EIO=4&transport=websocket&sid=" + sid));
+  ASSERT_EQ(relayed.read_reply()->status, 101);
+  relayed.send(client_frame(0x1, "2probe"));
+  EXPECT_EQ(read_text_frame(relayed), "3probe");
+  n.loops.stop();  // then the loops are destroyed, then the server
+}
+
+TEST(EngineioServer, WebSocketsOpenWhenTheServerIsDestroyedFirst) {
+  testing::RecordingHandler handler;
+  http::HttpServer http;
+  net::LoopGroup loops(2, net::LoopOptions{});
+  auto eio = std::make_unique<Server>(Options{}, handler);
+  eio->attach(http.router(), loops, http.cors());
+  loops.start();
+  Client ws(loops, http, 0);
+  ws.send(upgrade_request("EIO=4&transport=websocket"));
+  ASSERT_EQ(ws.read_reply()->status, 101);
+  EXPECT_EQ(read_text_frame(ws).substr(0, 9), "0{\"sid\":\"");
+  ws.send(client_frame(0x1, "4hi"));
+  EXPECT_EQ(read_text_frame(ws), "4hi");
+  // An upgraded polling session on the same loop, also left open.
+  const std::string sid = [&] {
+    Client c(loops, http, 0);
+    c.get("/engine.io/?EIO=4&transport=polling");
+    auto r = c.read_reply();
+    return r ? r->body.substr(9, kSidLength) : std::string();
+  }();
+  Client up(loops, http, 0);
+  up.send(upgrade_request("EIO=4&transport=websocket&sid=" + sid));
+  ASSERT_EQ(up.read_reply()->status, 101);
+  up.send(client_frame(0x1, "2probe"));
+  EXPECT_EQ(read_text_frame(up), "3probe");
+  up.send(client_frame(0x1, "5"));
+  up.send(client_frame(0x1, "4up"));
+  EXPECT_EQ(read_text_frame(up), "4up");
+  loops.stop();
+  eio.reset();  // frees the sessions; the WebSockets (freed with the loops) forget them
+}
+
 }  // namespace
 }  // namespace sb::engineio

@@ -1510,5 +1510,51 @@ TEST(LoopTest, ResumeReadingReoffersUnconsumedBytes) {
   r.run_sync([&] { EXPECT_EQ(got, "pipelined"); });
 }
 
+// ============================================================================================
+// Heap trimming after connection churn
+// ============================================================================================
+
+// Opens and closes `n` connections on the loop (socketpairs adopted, then closed locally).
+void churn(LoopRunner& r, int n) {
+  for (int i = 0; i < n; ++i) {
+    SocketPair& sp = r.pair();
+    Connection* c = r.adopt(sp.loop_fd, handler(Hooks{}));
+    r.run_sync([c] { c->close(); });
+  }
+  r.barrier();
+}
+
+uint64_t trims_of(LoopRunner& r) {
+  uint64_t n = 0;
+  r.run_sync([&] { n = r.loop.heap_trims(); });
+  return n;
+}
+
+TEST(LoopTest, HeapIsTrimmedOnceABurstOfConnectionsIsOver) {
+  LoopOptions o;
+  o.trim_quiet_ms = 200;  // (a slow sanitizer build may pause mid-burst: then two trims)
+  LoopRunner r(o);
+  churn(r, 100);  // 200 opens + closes: a burst
+  ASSERT_TRUE(wait_until([&] { return trims_of(r) != 0; }));
+  // The next burst is trimmed after it, too.
+  const uint64_t after_first = trims_of(r);
+  churn(r, 100);
+  EXPECT_TRUE(wait_until([&] { return trims_of(r) > after_first; }));
+}
+
+TEST(LoopTest, HeapTrimmingCanBeTurnedOff) {
+  LoopOptions o;
+  o.trim_quiet_ms = 0;
+  LoopRunner r(o);
+  churn(r, 100);
+  // A loop with trimming on, in the same test, trims: so the wait is long enough.
+  LoopOptions on;
+  on.trim_quiet_ms = 200;
+  LoopRunner r2(on);
+  churn(r2, 100);
+  ASSERT_TRUE(wait_until([&] { return trims_of(r2) != 0; }));
+  EXPECT_EQ(trims_of(r), 0U);
+}
+
 }  // namespace
 }  // namespace sb::net

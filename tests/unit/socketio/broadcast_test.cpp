@@ -14,12 +14,8 @@ namespace sb::socketio {
 namespace {
 
 using testing::FakeLoops;
+using testing::feed;
 using testing::TestClient;
-
-void feed(const TestClient& c, std::string_view text) {
-  LoopScope scope(c.client->loop());
-  c.client->on_text(text);
-}
 
 struct BroadcastTest : ::testing::Test {
   FakeLoops loops{2};
@@ -215,17 +211,19 @@ TEST_F(BroadcastTest, FetchJoinLeaveDisconnectAcrossLoops) {
   loops.run();
   ASSERT_EQ(found.size(), 2u);
   std::vector<std::string> ids;
+  ids.reserve(found.size());
   for (auto& f : found)
     ids.push_back(f.id);
   std::sort(ids.begin(), ids.end());
-  std::vector<std::string> want{sockets[0]->id(), sockets[1]->id()};
+  std::vector<std::string> want{std::string(sockets[0]->id()), std::string(sockets[1]->id())};
   std::sort(want.begin(), want.end());
   EXPECT_EQ(ids, want);
 
   std::optional<std::vector<std::string>> rooms;
   {
     LoopScope scope(0);
-    io.of("/").adapter().socket_rooms(sockets[1]->id(), [&](auto r) { rooms = std::move(r); });
+    io.of("/").adapter().socket_rooms(std::string(sockets[1]->id()),
+                                      [&](auto r) { rooms = std::move(r); });
   }
   loops.run();
   ASSERT_TRUE(rooms);

@@ -4,8 +4,10 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "socketio/client.h"
 #include "socketio/runtime.h"
 #include "socketio/server.h"
 
@@ -105,6 +107,12 @@ struct TestClient {
   const std::vector<std::string>& out() const { return link->out; }
   std::string last() const { return link->out.empty() ? std::string() : link->out.back(); }
 };
+
+/// Hands `text` to the client as if its Engine.IO session received it, on the client's loop.
+inline void feed(const TestClient& c, std::string_view text) {
+  LoopScope scope(c.client->loop());
+  c.client->on_text(text);
+}
 
 inline TestClient connect_client(Server& io, int loop) {
   auto link = std::make_unique<FakeLink>(loop);

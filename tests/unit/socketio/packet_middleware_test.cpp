@@ -15,12 +15,8 @@ namespace sb::socketio {
 namespace {
 
 using testing::FakeLoops;
+using testing::feed;
 using testing::TestClient;
-
-void feed(const TestClient& c, std::string_view text) {
-  LoopScope scope(c.client->loop());
-  c.client->on_text(text);
-}
 
 struct UseTest : ::testing::Test {
   FakeLoops loops{1};

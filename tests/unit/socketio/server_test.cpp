@@ -7,17 +7,14 @@
 
 #include "fake_runtime.h"
 #include "socketio/client.h"
+#include "socketio/in_memory_adapter.h"
 
 namespace sb::socketio {
 namespace {
 
 using testing::FakeLoops;
+using testing::feed;
 using testing::TestClient;
-
-void feed(const TestClient& c, std::string_view text) {
-  LoopScope scope(c.client->loop());
-  c.client->on_text(text);
-}
 
 void feed_binary(const TestClient& c, std::string_view bytes) {
   LoopScope scope(c.client->loop());
@@ -36,6 +33,7 @@ std::string sid_of(std::string_view reply) {
 struct ServerTest : ::testing::Test {
   FakeLoops loops{2};
   Server io{loops};
+  InMemoryAdapter& memory_adapter() { return static_cast<InMemoryAdapter&>(io.of("/").adapter()); }
 };
 
 TEST_F(ServerTest, ConnectRepliesWithAFreshSocketId) {
@@ -52,6 +50,47 @@ TEST_F(ServerTest, ConnectRepliesWithAFreshSocketId) {
   ASSERT_NE(s, nullptr);
   EXPECT_TRUE(s->in(seen));  // its own room
   EXPECT_EQ(s->auth().json(), "{}");
+}
+
+// The id is held in the socket and the own room is implicit: rooms() lists it first, then the
+// rooms joined, and it can be neither joined twice nor left.
+TEST_F(ServerTest, RoomsListTheOwnRoomFirstThenTheJoinedOnes) {
+  Socket* sock = nullptr;
+  io.on_connection([&](Socket& s) { sock = &s; });
+  TestClient c = testing::connect_client(io, 0);
+  feed(c, "0");
+  ASSERT_NE(sock, nullptr);
+  const std::string id(sock->id());
+  EXPECT_EQ(id, sid_of(c.out()[0]));
+  EXPECT_EQ(sock->rooms().size(), 1u);
+  {
+    LoopScope scope(0);
+    sock->join("a");
+    sock->join("b");
+    sock->join("a");
+    sock->join(id);
+    sock->leave(id);
+  }
+  std::vector<std::string> listed;
+  for (const std::string& r : sock->rooms())
+    listed.push_back(r);
+  EXPECT_EQ(listed, (std::vector<std::string>{id, "a", "b"}));
+  EXPECT_EQ(static_cast<std::vector<std::string>>(sock->rooms()), listed);
+  EXPECT_EQ(sock->rooms().at(2), "b");
+  EXPECT_TRUE(sock->in(id));
+  EXPECT_TRUE(sock->in("b"));
+  {
+    LoopScope scope(0);
+    sock->leave("a");
+  }
+  EXPECT_FALSE(sock->in("a"));
+  EXPECT_EQ(sock->rooms().size(), 2u);
+  EXPECT_EQ(memory_adapter().room_size(0, "b"), 1u);
+  EXPECT_EQ(memory_adapter().room_size(0, id), 1u);
+  feed(c, "1");  // leaves the namespace: only the own room stays listed
+  EXPECT_EQ(sock->rooms().size(), 1u);
+  EXPECT_EQ(memory_adapter().room_size(0, "b"), 0u);
+  loops.run();
 }
 
 TEST_F(ServerTest, AuthPayloadReachesMiddleware) {

@@ -14,12 +14,8 @@ namespace sb::socketio {
 namespace {
 
 using testing::FakeLoops;
+using testing::feed;
 using testing::TestClient;
-
-void feed(const TestClient& c, std::string_view text) {
-  LoopScope scope(c.client->loop());
-  c.client->on_text(text);
-}
 
 int64_t v(const std::string& name) {
   const int64_t x = metrics::value_of(name);

@@ -15,12 +15,8 @@ namespace sb::socketio {
 namespace {
 
 using testing::FakeLoops;
+using testing::feed;
 using testing::TestClient;
-
-void feed(const TestClient& c, std::string_view text) {
-  LoopScope scope(c.client->loop());
-  c.client->on_text(text);
-}
 
 int64_t dropped() {
   return metrics::value_of("sb_socketio_volatile_dropped_total");
