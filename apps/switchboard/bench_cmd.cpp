@@ -131,6 +131,9 @@ void add_bench_command(CLI::App& app) {
                   "Per-client limit for connect + handshakes")
       ->capture_default_str();
   sub->add_flag("!--no-progress", cfg->progress, "No progress line per second");
+  sub->add_flag("!--read-time", cfg->rx_stamps,
+                "Latency to when the generator reads a message, instead of to the kernel's "
+                "receive time at the client socket (the default)");
   sub->add_option("--compare", compare->target,
                   "Run the same scenario against this second target too, alternating, and print "
                   "the ratios A/B");

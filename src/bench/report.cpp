@@ -231,9 +231,11 @@ std::string to_json(const RunResult& r, const Figures& f) {
   s += fmt::format(
       "  \"config\": {{\"clients\": {}, \"senders\": {}, \"rate\": {}, \"size\": {}, "
       "\"binary\": {}, \"duration_s\": {}, \"warmup_s\": {}, \"threads\": {}, \"deflate\": {}, "
-      "\"source_ips\": \"{}\", \"window\": {}, \"room\": \"{}\", \"steps\": {}}},\n",
+      "\"source_ips\": \"{}\", \"window\": {}, \"room\": \"{}\", \"steps\": {}, "
+      "\"latency_to\": \"{}\"}},\n",
       c.clients, r.senders, c.rate, c.size, c.binary, c.duration_s, c.warmup_s, c.threads,
-      c.deflate, json_escape(c.source_ips), c.window, json_escape(c.room), c.steps);
+      c.deflate, json_escape(c.source_ips), c.window, json_escape(c.room), c.steps,
+      c.rx_stamps ? "kernel-receive" : "read");
   s += fmt::format(
       "  \"clients\": {{\"connected\": {}, \"failed\": {}, \"lost_during_run\": {}, "
       "\"connect_seconds\": {:.3f}, \"failures\": {{",

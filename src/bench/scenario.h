@@ -51,6 +51,7 @@ struct WorkerEnv {
   LoopStats& stats;
   int loop_index;
   int loop_count;
+  const net::Loop& loop;  ///< the worker's loop: rx_time_ns() of the message being delivered
 };
 
 /// One loop's share of a scenario. Called on that loop's thread.

@@ -6,6 +6,7 @@
 
 #include "bench/cluster_layout.h"
 #include "bench/stamp.h"
+#include "net/loop.h"
 
 namespace sb::bench {
 namespace {
@@ -48,13 +49,16 @@ class StampedMessageWorker final : public ScenarioWorker {
       return;
     }
     const uint64_t now = monotonic_ns();
+    // Arrival: the kernel's receive time when the loop has it (BenchConfig::rx_stamps), else now.
+    const uint64_t rx = env_.loop.rx_time_ns();
+    const uint64_t arrived = rx != 0 && rx >= stamp->send_ns ? rx : now;
     ++env_.stats.delivered;
     const bool in_window = stamp->send_ns >= window_.start && stamp->send_ns < window_.end;
     if (in_window) {
       ++env_.stats.delivered_in_window;
-      env_.stats.latency.record(now - stamp->send_ns);
+      env_.stats.latency.record(arrived - stamp->send_ns);
     }
-    if (cluster_targets_ > 0) track_cluster(c.id(), *stamp, in_window, now);
+    if (cluster_targets_ > 0) track_cluster(c.id(), *stamp, in_window, arrived);
     if (!closed_loop() || stamp->sender != c.id()) return;
     auto it = slot_of_.find(c.id());
     if (it == slot_of_.end()) return;
@@ -112,10 +116,10 @@ class StampedMessageWorker final : public ScenarioWorker {
   // Local vs remote latency, and the per-(receiver, sender) sequence check: a sender's messages
   // reach each receiver in order through one node (and one Redis channel), so any seq that is
   // not above the last one seen is a duplicate (or a reordering), and a jump is a gap.
-  void track_cluster(uint32_t receiver, const Stamp& st, bool in_window, uint64_t now) {
+  void track_cluster(uint32_t receiver, const Stamp& st, bool in_window, uint64_t arrived) {
     if (in_window) {
       const bool local = cluster_target_of(receiver, env_.config.senders, cluster_targets_) == 0;
-      (local ? env_.stats.latency_local : env_.stats.latency_remote).record(now - st.send_ns);
+      (local ? env_.stats.latency_local : env_.stats.latency_remote).record(arrived - st.send_ns);
     }
     const size_t row = receiver / static_cast<uint32_t>(std::max(env_.loop_count, 1));
     const size_t slot = row * env_.config.senders + st.sender;

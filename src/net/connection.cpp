@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <ctime>
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -420,7 +421,9 @@ void Connection::on_readable() {
     return;
   }
   if (state_ != State::kOpen || reading_paused_) return;
-  ssize_t n = ::recv(fd_, loop_.recv_buf_.data(), loop_.recv_buf_.size(), MSG_DONTWAIT);
+  ssize_t n = loop_.options_.rx_timestamps
+                  ? receive_stamped()
+                  : ::recv(fd_, loop_.recv_buf_.data(), loop_.recv_buf_.size(), MSG_DONTWAIT);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
     abort(CloseReason::kIoError);
@@ -448,6 +451,35 @@ void Connection::on_readable() {
                 spill_->size());
     abort(CloseReason::kReceiveOverflow);
   }
+}
+
+ssize_t Connection::receive_stamped() {
+  iovec iov{loop_.recv_buf_.data(), loop_.recv_buf_.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  const ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
+  loop_.rx_time_ns_ = 0;
+  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); n > 0 && cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec rx{};
+    std::memcpy(&rx, CMSG_DATA(cm), sizeof(rx));
+    // The kernel stamps with CLOCK_REALTIME; move it onto CLOCK_MONOTONIC through the current
+    // offset between the two (a step of the wall clock in between would skew one reading).
+    timespec real{};
+    timespec mono{};
+    clock_gettime(CLOCK_REALTIME, &real);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    const auto ns = [](const timespec& t) {
+      return static_cast<int64_t>(t.tv_sec) * 1000000000 + static_cast<int64_t>(t.tv_nsec);
+    };
+    const int64_t at = ns(rx) - ns(real) + ns(mono);
+    loop_.rx_time_ns_ = at > 0 ? static_cast<uint64_t>(at) : 0;
+  }
+  return n;
 }
 
 void Connection::deliver_spill() {

@@ -123,6 +123,8 @@ class Connection : public slab::SlabAllocated {
   using Chunk = OutChunk;
 
   void on_readable();
+  /// recvmsg() into the loop's buffer, noting the kernel's receive time (rx_timestamps).
+  ssize_t receive_stamped();
   void on_writable();
   enum class SendResult : uint8_t { kDrained, kBlocked, kError };
   /// sendmsg() (send() for one chunk) of everything queued, 64 chunks per call, until drained or

@@ -192,6 +192,10 @@ void Loop::accept_from(Listener& l) {
 Connection* Loop::adopt(int fd, const sockaddr_storage& peer,
                         std::unique_ptr<ConnectionHandler> h) {
   uint64_t id = (static_cast<uint64_t>(index_) << 48) | next_conn_seq_++;
+  if (options_.rx_timestamps) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+  }
   auto* c = new Connection(*this, fd, id, peer);
   c->slot_ = static_cast<uint32_t>(connections_.size());
   connections_.push_back(c);

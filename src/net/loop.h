@@ -36,6 +36,10 @@ struct LoopOptions {
   // After a burst of connections opening or closing, once the loop has seen none for this long,
   // freed heap memory is handed back to the OS (malloc_trim); 0: never. See note_churn().
   uint32_t trim_quiet_ms = 200;
+  // Ask the kernel for the time each read's bytes arrived (SO_TIMESTAMPNS on every connection;
+  // reads use recvmsg). For load generators: latency measured to the arrival in the client's
+  // socket instead of to the moment a busy generator got round to reading it. See rx_time_ns().
+  bool rx_timestamps = false;
 };
 
 using Task = UniqueFunction<void()>;
@@ -54,6 +58,10 @@ class Loop {
   /// Times this loop handed freed heap memory back to the OS after connection churn.
   uint64_t heap_trims() const { return trims_; }
   const LoopOptions& options() const { return options_; }
+  /// With LoopOptions::rx_timestamps: when the kernel received the bytes being delivered now
+  /// (CLOCK_MONOTONIC ns; for a read that took several segments, the last one's). 0 when the
+  /// option is off or the kernel gave no time. Valid during on_data only.
+  uint64_t rx_time_ns() const { return rx_time_ns_; }
   /// Monotonic milliseconds, read once per turn.
   uint64_t now_ms() const { return now_ms_; }
   TimerWheel& timers() { return timers_; }
@@ -123,6 +131,7 @@ class Loop {
   uint32_t churn_at_arm_ = 0;    // churn_ when trim_timer_ was armed
   uint64_t burst_start_ms_ = 0;  // first arm of the current burst; 0: none
   uint64_t trims_ = 0;
+  uint64_t rx_time_ns_ = 0;  // see rx_time_ns()
 
   std::vector<Connection*> connections_;  // index = position; Connection::slot_
   std::vector<Connection*> dirty_;        // written to this turn: flush at end of turn
