@@ -57,6 +57,9 @@ for (const kind of ['switchboard', 'node']) {
       assertNoLoss(j, { clients, perMessage: clients });
       assert.ok(j.target_cpu_seconds >= 0);
       assert.ok(j.targets[0].rss_connected > 0, 'the target was sampled');
+      // By default the latency runs to the kernel's receive time at the client socket.
+      assert.equal(j.config.latency_to, 'kernel-receive');
+      assert.ok(j.latency_ms.p50 > 0 && j.latency_ms.p50 <= j.latency_ms.max);
     });
 
     test('fanout closed loop in a named room with two generator threads', async () => {
@@ -72,8 +75,9 @@ for (const kind of ['switchboard', 'node']) {
       const clients = 25;
       const { j, out } = await runJson(`echo-${kind}`, ['echo', '--target',
         `http://127.0.0.1:${target.port}`, '--clients', clients, '--window', 3, '--duration', 1,
-        '--warmup', 0.3, '--drain', 10, '--pids', target.pid]);
+        '--warmup', 0.3, '--drain', 10, '--pids', target.pid, '--read-time']);
       assert.equal(j.unit, 'acks');
+      assert.equal(j.config.latency_to, 'read');
       assertNoLoss(j, { clients, perMessage: 1 });
       assert.match(out, /latency ms\s+p50/);
     });
