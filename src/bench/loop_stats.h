@@ -18,6 +18,9 @@ struct LoopStats {
   uint64_t delivered_in_window = 0;  ///< received messages that were sent inside the window
   uint64_t foreign = 0;              ///< messages without our stamp
   uint64_t stale_own = 0;            ///< closed loop: own message back with an unexpected seq
+  /// In-window deliveries timed when the generator read them: no kernel receive time (all of
+  /// them with --read-time; otherwise only where the kernel gave none).
+  uint64_t read_timed = 0;
   // cluster: deliveries split by the receiver's node (local = the sender's node), and the
   // exactly-once check: per (receiver, sender) the sequence numbers must arrive strictly rising.
   Histogram latency_local;   ///< in-window deliveries to clients on the sender's node
@@ -37,6 +40,7 @@ struct LoopStats {
     delivered_in_window += o.delivered_in_window;
     foreign += o.foreign;
     stale_own += o.stale_own;
+    read_timed += o.read_timed;
     latency_local.merge(o.latency_local);
     latency_remote.merge(o.latency_remote);
     duplicates += o.duplicates;

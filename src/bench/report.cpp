@@ -269,6 +269,7 @@ std::string to_json(const RunResult& r, const Figures& f) {
   s += fmt::format("  \"expected_deliveries\": {},\n  \"lost\": {},\n  \"loss_pct\": {:.6f},\n",
                    r.expected, f.lost, f.loss_pct);
   s += fmt::format("  \"unstamped\": {},\n  \"stale_own\": {},\n", t.foreign, t.stale_own);
+  s += fmt::format("  \"latency_read_timed\": {},\n", t.read_timed);
   if (r.scenario == "cluster") s += cluster_json(r);
   s += "  \"latency_ms\": {";
   for (double p : kPercentiles)

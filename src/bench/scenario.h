@@ -51,7 +51,7 @@ struct WorkerEnv {
   LoopStats& stats;
   int loop_index;
   int loop_count;
-  const net::Loop& loop;  ///< the worker's loop: rx_time_ns() of the message being delivered
+  net::Loop& loop;  ///< the worker's loop: rx_time_ns() of the message being delivered, defer()
 };
 
 /// One loop's share of a scenario. Called on that loop's thread.

@@ -51,11 +51,13 @@ class StampedMessageWorker final : public ScenarioWorker {
     const uint64_t now = monotonic_ns();
     // Arrival: the kernel's receive time when the loop has it (BenchConfig::rx_stamps), else now.
     const uint64_t rx = env_.loop.rx_time_ns();
-    const uint64_t arrived = rx != 0 && rx >= stamp->send_ns ? rx : now;
+    const bool kernel_time = rx != 0 && rx >= stamp->send_ns;
+    const uint64_t arrived = kernel_time ? rx : now;
     ++env_.stats.delivered;
     const bool in_window = stamp->send_ns >= window_.start && stamp->send_ns < window_.end;
     if (in_window) {
       ++env_.stats.delivered_in_window;
+      if (!kernel_time) ++env_.stats.read_timed;
       env_.stats.latency.record(arrived - stamp->send_ns);
     }
     if (cluster_targets_ > 0) track_cluster(c.id(), *stamp, in_window, arrived);
@@ -70,7 +72,10 @@ class StampedMessageWorker final : public ScenarioWorker {
       return;
     }
     --s.outstanding;
-    if (now < window_.end) send(s, now);
+    // The next message goes out at the end of this turn, after the rest of the turn's receipts
+    // are read: stamped then (send_freed), that wait is not counted as the target's latency.
+    freed_.push_back(it->second);
+    if (freed_.size() == 1) env_.loop.defer([this] { send_freed(); });
   }
 
   void start(const Window& w) override {
@@ -134,6 +139,15 @@ class StampedMessageWorker final : public ScenarioWorker {
   }
   bool is_sender(uint32_t id) const { return everyone_sends_ || id < env_.config.senders; }
 
+  void send_freed() {
+    const uint64_t now = monotonic_ns();
+    for (size_t slot : freed_) {
+      Sender& s = senders_[slot];
+      if (s.client != nullptr && now < window_.end) send(s, now);
+    }
+    freed_.clear();
+  }
+
   void fill(Sender& s, uint64_t now) {
     while (s.client != nullptr && s.outstanding < window_size_)
       send(s, now);
@@ -155,6 +169,7 @@ class StampedMessageWorker final : public ScenarioWorker {
   std::vector<uint8_t> scratch_;
   std::vector<Sender> senders_;
   std::unordered_map<uint32_t, size_t> slot_of_;  // client id → senders_ index
+  std::vector<size_t> freed_;  // closed loop: senders to send again at the end of this turn
   Window window_;
   bool started_ = false;
   uint64_t pace_origin_ = 0;

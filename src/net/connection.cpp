@@ -339,6 +339,7 @@ void Connection::resume_reading() {
     redeliver_pending_ = true;
     loop_.defer([this] {
       redeliver_pending_ = false;
+      loop_.rx_time_ns_ = 0;  // not from a read: no receive time
       if (state_ == State::kOpen && !reading_paused_ && has_spill()) deliver_spill();
     });
   }
@@ -451,6 +452,7 @@ void Connection::on_readable() {
                 spill_->size());
     abort(CloseReason::kReceiveOverflow);
   }
+  loop_.rx_time_ns_ = 0;  // belongs to this read only
 }
 
 ssize_t Connection::receive_stamped() {
@@ -464,7 +466,9 @@ ssize_t Connection::receive_stamped() {
   const ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
   loop_.rx_time_ns_ = 0;
   for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); n > 0 && cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
-    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS) continue;
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS ||
+        cm->cmsg_len < CMSG_LEN(sizeof(timespec)))
+      continue;
     timespec rx{};
     std::memcpy(&rx, CMSG_DATA(cm), sizeof(rx));
     // The kernel stamps with CLOCK_REALTIME; move it onto CLOCK_MONOTONIC through the current

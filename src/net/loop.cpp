@@ -194,7 +194,10 @@ Connection* Loop::adopt(int fd, const sockaddr_storage& peer,
   uint64_t id = (static_cast<uint64_t>(index_) << 48) | next_conn_seq_++;
   if (options_.rx_timestamps) {
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0) {
+      SB_LOG_WARN("loop {}: SO_TIMESTAMPNS: {}; receive times will be missing", index_,
+                  strerror(errno));
+    }
   }
   auto* c = new Connection(*this, fd, id, peer);
   c->slot_ = static_cast<uint32_t>(connections_.size());

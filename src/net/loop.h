@@ -3,9 +3,10 @@
 // SO_REUSEPORT listeners, a timer wheel, a mailbox for work posted by other threads, one receive
 // buffer shared by all its connections, and the lists that implement corking and deferred close.
 //
-// One turn: wait for events → read and dispatch → run mailbox tasks → fire timers → run deferred
-// tasks → finish closes (handlers' on_close) → flush every connection written to (one sendmsg each,
-// those read from this turn first) → free what was closed. Nothing here blocks except epoll_wait.
+// One turn: wait for events → fire due timers → read and dispatch (the mailbox is one of the
+// events) → run deferred tasks → finish closes (handlers' on_close) → flush every connection
+// written to (one sendmsg each, those read from this turn first) → free what was closed. Nothing
+// here blocks except epoll_wait.
 
 #include <atomic>
 #include <cstddef>
@@ -60,7 +61,8 @@ class Loop {
   const LoopOptions& options() const { return options_; }
   /// With LoopOptions::rx_timestamps: when the kernel received the bytes being delivered now
   /// (CLOCK_MONOTONIC ns; for a read that took several segments, the last one's). 0 when the
-  /// option is off or the kernel gave no time. Valid during on_data only.
+  /// option is off, the kernel gave no time, or on_data runs outside a read (bytes offered again
+  /// after resume_reading).
   uint64_t rx_time_ns() const { return rx_time_ns_; }
   /// Monotonic milliseconds, read once per turn.
   uint64_t now_ms() const { return now_ms_; }

@@ -60,6 +60,9 @@ for (const kind of ['switchboard', 'node']) {
       // By default the latency runs to the kernel's receive time at the client socket.
       assert.equal(j.config.latency_to, 'kernel-receive');
       assert.ok(j.latency_ms.p50 > 0 && j.latency_ms.p50 <= j.latency_ms.max);
+      // The kernel gave a receive time (a delivery without one is timed at the read and counted).
+      assert.ok(j.latency_read_timed < j.deliveries / 2,
+        `${j.latency_read_timed} of ${j.deliveries} deliveries had no kernel receive time`);
     });
 
     test('fanout closed loop in a named room with two generator threads', async () => {
@@ -78,6 +81,7 @@ for (const kind of ['switchboard', 'node']) {
         '--warmup', 0.3, '--drain', 10, '--pids', target.pid, '--read-time']);
       assert.equal(j.unit, 'acks');
       assert.equal(j.config.latency_to, 'read');
+      assert.equal(j.latency_read_timed, j.deliveries, 'every ack timed at the read');
       assertNoLoss(j, { clients, perMessage: 1 });
       assert.match(out, /latency ms\s+p50/);
     });
