@@ -10,6 +10,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "adapter/classic_adapter.h"
@@ -254,12 +255,19 @@ TEST_F(RedisAdapterTest, BroadcastWithAcksCollectsEveryNodesClients) {
 }
 
 TEST_F(RedisAdapterTest, ANodeVanishingMidRequestEndsItWithWhatArrived) {
-  // B answers, C listens but never answers; then C dies (its connections close).
-  auto setup = [](bool answers) {
-    return [answers](socketio::Server& io) {
+  // B answers, C listens but never answers; then C dies (its connections close) — once it has
+  // the request, so that A counted it: stopped earlier, C would not be waited for at all and
+  // the request would end complete (seen under TSan, where the emit lagged behind the stop).
+  std::atomic<bool> c_has_it{false};
+  auto setup = [&c_has_it](bool answers) {
+    return [answers, &c_has_it](socketio::Server& io) {
       io.of("/").on_server_side(
-          "slow", [answers](const socketio::Args&, const socketio::ServerSideAck& ack) {
-            if (answers) ack("b");
+          "slow", [answers, &c_has_it](const socketio::Args&, const socketio::ServerSideAck& ack) {
+            if (answers) {
+              ack("b");
+            } else {
+              c_has_it = true;
+            }
           });
     };
   };
@@ -270,7 +278,6 @@ TEST_F(RedisAdapterTest, ANodeVanishingMidRequestEndsItWithWhatArrived) {
   auto c = std::make_unique<Node>(o, setup(false));
   settle({&a, &b, c.get()});
   std::promise<std::pair<std::string, std::vector<std::string>>> res;
-  const auto start = std::chrono::steady_clock::now();
   a.on(0, [&] {
     const Json args[] = {Json("x")};
     a.io->of("/").server_side_emit_with_ack("slow", args,
@@ -278,6 +285,10 @@ TEST_F(RedisAdapterTest, ANodeVanishingMidRequestEndsItWithWhatArrived) {
                                               res.set_value({std::string(e), std::move(r)});
                                             });
   });
+  for (int i = 0; i < 10000 && !c_has_it; ++i)
+    std::this_thread::sleep_for(1ms);  // bounded: 10 s
+  ASSERT_TRUE(c_has_it) << "C never received the request";
+  const auto start = std::chrono::steady_clock::now();
   c->bus->stop();
   auto fut = res.get_future();
   ASSERT_EQ(fut.wait_for(15s), std::future_status::ready);
